@@ -1,5 +1,6 @@
 //! Integration tests of pinsync-core, one module per area.
 
+mod canvas_external;
 mod canvas_props;
 mod canvas_serde;
 mod canvas_validation;
