@@ -5,6 +5,8 @@ use std::cmp::Ordering;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::timestamp::parse_timestamp;
+
 /// A test on one top-level attribute of a user, e.g. `plan equals "gold"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,8 +29,8 @@ pub enum ConditionOp {
     Equals,
     /// The attribute is present and not null.
     Exists,
-    /// Numbers (or numeric strings) compare numerically; other strings compare as text,
-    /// which orders ISO-8601/RFC 3339 timestamps written with the same offset.
+    /// Numbers (or numeric strings) compare numerically; two ISO-8601/RFC 3339 timestamps
+    /// compare as instants (whatever their offsets); other strings compare as text.
     GreaterThan,
 }
 
@@ -104,8 +106,11 @@ fn compare_values(actual: &Value, threshold: &Value) -> Option<Ordering> {
     if let (Some(left), Some(right)) = (as_number(actual), as_number(threshold)) {
         return left.partial_cmp(&right);
     }
-    match (actual, threshold) {
-        (Value::String(left), Value::String(right)) => Some(left.as_str().cmp(right.as_str())),
-        _ => None,
+    let (Value::String(left), Value::String(right)) = (actual, threshold) else {
+        return None;
+    };
+    match (parse_timestamp(left), parse_timestamp(right)) {
+        (Some(left), Some(right)) => Some(left.cmp(&right)),
+        _ => Some(left.as_str().cmp(right.as_str())),
     }
 }

@@ -5,6 +5,7 @@ mod condition;
 mod graph;
 mod problem;
 mod step;
+mod timestamp;
 mod validate;
 
 use serde::{Deserialize, Serialize};
