@@ -1,1 +1,25 @@
-//! Storage.
+//! pinsync's storage: the [`Store`] trait every backend implements, the records it deals in,
+//! and the SQLite backend (the default, embedded in the data directory).
+//!
+//! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
+//! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
+//! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
+//!
+//! **Architecture invariant:** no raw email or advertising ID reaches the store; users carry
+//! only the SHA-256 of each normalized identifier and the outcome of parsing it.
+
+pub mod error;
+pub mod model;
+pub mod sqlite;
+mod store;
+
+pub use error::StoreError;
+pub use model::*;
+pub use sqlite::SqliteStore;
+pub use store::Store;
+
+/// Milliseconds since the Unix epoch, the timestamp unit of every stored time.
+pub fn now_millis() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}

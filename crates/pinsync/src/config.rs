@@ -1,0 +1,172 @@
+//! pinsync's configuration: built-in defaults, then an optional TOML file, then `PINSYNC_*`
+//! environment variables, then command-line flags; validated once, at load.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// The environment variables pinsync reads, with their meaning (shown by `--help`).
+pub const ENVIRONMENT_HELP: &str = "\
+Configuration (later sources override earlier ones): built-in defaults, then the TOML file
+given by --config or PINSYNC_CONFIG, then these environment variables, then flags.
+
+  PINSYNC_CONFIG           path of a TOML config file (keys as below, lowercase)
+  PINSYNC_LISTEN           listen = address to serve on              [default: 127.0.0.1:8080]
+  PINSYNC_DATA_DIR         data_dir = directory of the SQLite database [default: ./pinsync-data]
+  PINSYNC_MAX_BODY_BYTES   max_body_bytes = largest request body, bytes [default: 16777216]
+  PINSYNC_LOG              log = tracing filter, e.g. info or pinsync=debug [default: info]
+  PINSYNC_LOG_FORMAT       log_format = text | json                  [default: text]";
+
+/// The validated configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory holding the SQLite database (created if missing).
+    pub data_dir: PathBuf,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// `tracing` filter directive.
+    pub log: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written (always to standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./pinsync-data"),
+            max_body_bytes: 16 * 1024 * 1024,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// Values given on the command line; `None` means "not given".
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads defaults → file → environment → flags, and validates the result.
+    pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let file = overrides
+            .config_file
+            .clone()
+            .or_else(|| env("PINSYNC_CONFIG").map(PathBuf::from));
+        let mut config = match &file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        if let Some(v) = env("PINSYNC_LISTEN") {
+            config.listen = v.parse().with_context(|| {
+                format!("PINSYNC_LISTEN={v:?} is not an address like 127.0.0.1:8080")
+            })?;
+        }
+        if let Some(v) = env("PINSYNC_DATA_DIR") {
+            config.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("PINSYNC_MAX_BODY_BYTES") {
+            config.max_body_bytes = v.parse().with_context(|| {
+                format!("PINSYNC_MAX_BODY_BYTES={v:?} is not a number of bytes")
+            })?;
+        }
+        if let Some(v) = env("PINSYNC_LOG") {
+            config.log = v;
+        }
+        if let Some(v) = env("PINSYNC_LOG_FORMAT") {
+            config.log_format = match v.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => bail!("PINSYNC_LOG_FORMAT={other:?} must be `text` or `json`"),
+            };
+        }
+        if let Some(listen) = overrides.listen {
+            config.listen = listen;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            config.data_dir = dir.clone();
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.max_body_bytes < 1024 {
+            bail!(
+                "max_body_bytes must be at least 1024 (got {})",
+                self.max_body_bytes
+            );
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            bail!("data_dir must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_config_file_overrides_defaults_and_rejects_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pinsync.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9999\"\nmax_body_bytes = 2048\n",
+        )
+        .unwrap();
+        let config = Config::from_file(&path).unwrap();
+        assert_eq!(config.listen.port(), 9999);
+        assert_eq!(config.max_body_bytes, 2048);
+        assert_eq!(config.data_dir, PathBuf::from("./pinsync-data"));
+
+        std::fs::write(&path, "listn = \"127.0.0.1:9999\"\n").unwrap();
+        let error = format!("{:#}", Config::from_file(&path).unwrap_err());
+        assert!(error.contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn flags_override_everything_and_validation_names_the_field() {
+        let overrides = Overrides {
+            listen: Some("127.0.0.1:1234".parse().unwrap()),
+            ..Overrides::default()
+        };
+        assert_eq!(Config::load(&overrides).unwrap().listen.port(), 1234);
+        let tiny = Config {
+            max_body_bytes: 10,
+            ..Config::default()
+        };
+        assert!(
+            tiny.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("max_body_bytes")
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! `pinsync serve` and `pinsync migrate`: open the store, migrate, and run the server.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use pinsync_server::{AppState, ServerSettings};
+use pinsync_store::{DEFAULT_WORKSPACE, SqliteStore, Store};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// Opens the configured store and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open_in_dir(&config.data_dir)
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let applied = store.migrate().await.context("cannot migrate the store")?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    store.ensure_workspace(DEFAULT_WORKSPACE).await?;
+    Ok(Arc::new(store))
+}
+
+pub async fn migrate(config: &Config) -> anyhow::Result<()> {
+    open_store(config).await?;
+    eprintln!("migrations applied to {}", config.data_dir.display());
+    Ok(())
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let settings = ServerSettings {
+        max_body_bytes: config.max_body_bytes,
+        ..ServerSettings::default()
+    };
+    let state = AppState::new(store, settings);
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, data_dir = %config.data_dir.display(), "pinsync listening");
+    eprintln!(
+        "pinsync listening on http://{address} (data in {})",
+        config.data_dir.display()
+    );
+    pinsync_server::serve(listener, pinsync_server::router(state), shutdown_signal()).await?;
+    tracing::info!("pinsync stopped");
+    Ok(())
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

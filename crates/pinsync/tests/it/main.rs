@@ -1,0 +1,3 @@
+//! End-to-end tests of the `pinsync` binary: real processes, real ports, real files.
+
+mod cli;

@@ -1,0 +1,88 @@
+//! The shared application state, the router, and [`serve`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware;
+use metrics_exporter_prometheus::PrometheusHandle;
+use pinsync_store::Store;
+use tokio::net::TcpListener;
+
+use crate::error::ApiError;
+use crate::routes;
+use crate::telemetry;
+
+/// Settings of the HTTP server, validated by the caller's config loader.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// The largest request body accepted, in bytes (413 above it).
+    pub max_body_bytes: usize,
+    /// The most users one `users/track` call may carry.
+    pub max_users_per_track: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_users_per_track: 10_000,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<ServerSettings>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: ServerSettings) -> Self {
+        Self {
+            store,
+            settings: Arc::new(settings),
+            metrics: telemetry::prometheus_handle(),
+        }
+    }
+}
+
+/// The whole HTTP surface of pinsync.
+pub fn router(state: AppState) -> Router {
+    let api = routes::users::router();
+    Router::new()
+        .merge(routes::health::router())
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.settings.max_body_bytes))
+        .layer(middleware::from_fn(telemetry::record_request))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no endpoint at {}", uri.path()))
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {}", uri.path()),
+    )
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

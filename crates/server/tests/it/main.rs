@@ -1,0 +1,5 @@
+//! Integration tests of the HTTP API, through real HTTP against a server on port 0.
+
+mod health;
+mod support;
+mod users;

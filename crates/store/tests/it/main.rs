@@ -1,0 +1,4 @@
+//! Integration tests of the store: the backend-generic conformance suite, run per backend.
+
+mod conformance;
+mod sqlite;
