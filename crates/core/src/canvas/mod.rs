@@ -5,6 +5,7 @@ mod condition;
 mod graph;
 mod problem;
 mod step;
+mod step_json;
 mod timestamp;
 mod validate;
 
@@ -50,7 +51,8 @@ pub enum ReentryPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid canvas JSON at line {line}, column {column}, field `{field}`: {detail}")]
 pub struct CanvasParseError {
-    /// 1-based line of the error in the input (0 when not known).
+    /// 1-based line of the error in the input (0 when not known). For an error inside a
+    /// step, the position is where that step's object ends; `field` says where inside.
     pub line: usize,
     /// 1-based column of the error in the input (0 when not known).
     pub column: usize,
@@ -61,15 +63,25 @@ pub struct CanvasParseError {
 }
 
 impl CanvasParseError {
+    /// Built from serde's error and the path where it happened. A step's own errors start
+    /// with `` `path`: `` (see `step_json`); that path is appended to `field`.
     fn from_serde(field: String, error: serde_json::Error) -> Self {
         let position = format!(" at line {} column {}", error.line(), error.column());
         let full = error.to_string();
-        let detail = full.strip_suffix(&position).unwrap_or(&full).to_owned();
+        let message = full.strip_suffix(&position).unwrap_or(&full);
+        let inner = message
+            .strip_prefix('`')
+            .and_then(|rest| rest.split_once("`: "));
+        let (field, detail) = match inner {
+            Some((inner_field, detail)) if field == "." => (inner_field.to_owned(), detail),
+            Some((inner_field, detail)) => (format!("{field}.{inner_field}"), detail),
+            None => (field, message),
+        };
         CanvasParseError {
             line: error.line(),
             column: error.column(),
             field,
-            detail,
+            detail: detail.to_owned(),
         }
     }
 }

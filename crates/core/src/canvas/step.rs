@@ -56,14 +56,13 @@ impl fmt::Display for StepId {
 }
 
 /// One step of a Canvas. In JSON the kind's fields sit beside `id` and `name`, and `type`
-/// says which kind it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// says which kind it is. Deserialization is hand-written (in `step_json`) so that errors
+/// name the field at fault.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     /// Unique within the Canvas: `[A-Za-z0-9_-]`, at most 64 characters.
-    #[serde(default)]
     pub id: StepId,
     /// Shown in the dashboard; must not be blank.
-    #[serde(default)]
     pub name: String,
     /// What the step does.
     #[serde(flatten)]
@@ -159,7 +158,10 @@ pub type MatchField = IdentifierKind;
 /// JSON: `{"new": {"name": "…", "created": {…}}}`, `{"existing": {"audience_id": "…"}}` or
 /// `{"step": "step_id"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(from = "AudienceRefJson", into = "AudienceRefJson")]
+#[serde(
+    from = "super::step_json::AudienceRefJson",
+    into = "super::step_json::AudienceRefJson"
+)]
 pub enum AudienceRef {
     /// An audience pinsync creates on Pinterest under this name. `created` is filled in
     /// once Pinterest has created it.
@@ -203,60 +205,6 @@ pub struct CreatedAudience {
     pub audience_id: String,
     /// The customer list that feeds the audience.
     pub customer_list_id: String,
-}
-
-/// The JSON shape of `AudienceRef`: `step` is a bare id, not an object.
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-enum AudienceRefJson {
-    New(NewAudienceJson),
-    Existing(ExistingAudienceJson),
-    Step(StepId),
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewAudienceJson {
-    #[serde(default)]
-    name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    created: Option<CreatedAudience>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExistingAudienceJson {
-    #[serde(default)]
-    audience_id: String,
-}
-
-impl From<AudienceRefJson> for AudienceRef {
-    fn from(json: AudienceRefJson) -> Self {
-        match json {
-            AudienceRefJson::New(new) => AudienceRef::New {
-                name: new.name,
-                created: new.created,
-            },
-            AudienceRefJson::Existing(existing) => AudienceRef::Existing {
-                audience_id: existing.audience_id,
-            },
-            AudienceRefJson::Step(step) => AudienceRef::Step { step },
-        }
-    }
-}
-
-impl From<AudienceRef> for AudienceRefJson {
-    fn from(audience: AudienceRef) -> Self {
-        match audience {
-            AudienceRef::New { name, created } => {
-                AudienceRefJson::New(NewAudienceJson { name, created })
-            }
-            AudienceRef::Existing { audience_id } => {
-                AudienceRefJson::Existing(ExistingAudienceJson { audience_id })
-            }
-            AudienceRef::Step { step } => AudienceRefJson::Step(step),
-        }
-    }
 }
 
 impl Step {

@@ -104,13 +104,55 @@ fn reentry_defaults_to_never_and_absent_next_ends_the_branch() {
 
 #[test]
 fn a_parse_error_names_the_line_column_and_field() {
-    let text = "{\n  \"name\": \"x\",\n  \"entry_step_id\": \"a\",\n  \"steps\": [\n    {\"id\": \"a\", \"name\": \"A\", \"type\": \"delay\", \"duration_seconds\": \"soon\"}\n  ]\n}";
+    let text = "{\n  \"name\": \"x\",\n  \"entry_step_id\": \"a\",\n  \"steps\": [\n    {\"id\": \"a\", \"name\": \"A\", \"type\": \"delay\", \"duration_seconds\": \"soon\"}]\n}";
     let error = CanvasDefinition::parse_json(text).unwrap_err();
     assert_eq!(error.line, 5);
-    assert!(error.field.starts_with("steps[0]"), "{error}");
+    assert_eq!(error.field, "steps[0].duration_seconds", "{error}");
     let message = error.to_string();
     assert!(message.contains("line 5"), "{message}");
-    assert!(message.contains("steps[0]"), "{message}");
+    assert!(message.contains("steps[0].duration_seconds"), "{message}");
+    assert!(message.contains("expected u64"), "{message}");
+}
+
+#[test]
+fn errors_deep_inside_a_step_name_the_full_path() {
+    let cases = [
+        (
+            json!({"existing": {"audience_id": 5}}),
+            "steps[0].audience.existing.audience_id",
+        ),
+        (
+            json!({"new": {"name": "n", "created": {"audience_id": "1"}}}),
+            "steps[0].audience.new.created",
+        ),
+        (json!({"elsewhere": {}}), "steps[0].audience"),
+    ];
+    for (audience, field) in cases {
+        let mut json = example_json();
+        json["steps"][0]["audience"] = audience;
+        let error = CanvasDefinition::parse_json(&json.to_string()).unwrap_err();
+        assert_eq!(error.field, field, "{error}");
+    }
+    let mut json = example_json();
+    json["steps"][2]["condition"]["op"] = json!("less_than");
+    let error = CanvasDefinition::parse_json(&json.to_string()).unwrap_err();
+    assert_eq!(error.field, "steps[2].condition.op");
+    assert!(error.detail.contains("less_than"), "{error}");
+}
+
+#[test]
+fn a_step_without_a_known_type_is_named() {
+    let mut json = example_json();
+    json["steps"][1].as_object_mut().unwrap().remove("type");
+    let error = CanvasDefinition::parse_json(&json.to_string()).unwrap_err();
+    assert_eq!(error.field, "steps[1]");
+    assert!(error.detail.contains("missing field `type`"), "{error}");
+    json["steps"][1]["type"] = json!(7);
+    let error = CanvasDefinition::parse_json(&json.to_string()).unwrap_err();
+    assert_eq!(error.field, "steps[1].type", "{error}");
+    json["steps"][1]["id"] = json!(["wait"]);
+    let error = CanvasDefinition::parse_json(&json.to_string()).unwrap_err();
+    assert_eq!(error.field, "steps[1].id", "{error}");
 }
 
 #[test]
