@@ -53,7 +53,9 @@ impl AppState {
 
 /// The whole HTTP surface of pinsync.
 pub fn router(state: AppState) -> Router {
-    let api = routes::users::router();
+    let api = routes::users::router()
+        .merge(routes::partners::router())
+        .merge(routes::canvases::router());
     Router::new()
         .merge(routes::health::router())
         .nest("/api/v1", api)

@@ -3,20 +3,27 @@
 //!
 //! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
+//! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
 //!
 //! **Architecture invariant:** no raw email or advertising ID reaches the store; users carry
 //! only the SHA-256 of each normalized identifier and the outcome of parsing it.
 
+pub mod canvases;
+pub mod connections;
 pub mod error;
 pub mod model;
 pub mod sqlite;
 mod store;
+pub mod sync;
 
+pub use canvases::CanvasStore;
+pub use connections::ConnectionStore;
 pub use error::StoreError;
 pub use model::*;
 pub use sqlite::SqliteStore;
 pub use store::Store;
+pub use sync::SyncStore;
 
 /// Milliseconds since the Unix epoch, the timestamp unit of every stored time.
 pub fn now_millis() -> i64 {

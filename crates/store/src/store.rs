@@ -2,15 +2,19 @@
 
 use async_trait::async_trait;
 
+use crate::canvases::CanvasStore;
+use crate::connections::ConnectionStore;
 use crate::error::StoreError;
 use crate::model::{NewApiKey, UpsertSummary, UserProfile, UserUpsert, Workspace, WorkspaceId};
+use crate::sync::SyncStore;
 
 /// The storage boundary. SQLite implements it today; PostgreSQL will implement the same
 /// trait and pass the same conformance suite (`tests/it/conformance.rs`).
 ///
-/// Every method is one transaction: it either happens entirely or not at all.
+/// Every method is one transaction: it either happens entirely or not at all. The methods of
+/// each area live in their own trait ([`ConnectionStore`], [`CanvasStore`], [`SyncStore`]).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ConnectionStore + CanvasStore + SyncStore + Send + Sync + 'static {
     /// Applies pending migrations; returns the versions applied by this call.
     async fn migrate(&self) -> Result<Vec<i64>, StoreError>;
 

@@ -1,5 +1,7 @@
 //! The endpoints, one module per group.
 
+pub(crate) mod canvases;
 pub(crate) mod health;
+pub(crate) mod partners;
 pub(crate) mod users;
 mod users_track;

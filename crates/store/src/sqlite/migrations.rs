@@ -5,10 +5,24 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 use crate::error::StoreError;
 
 /// Every migration, by version. Append only: never edit one that has shipped.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_connections.sql"),
+    ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_canvas_engine.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_sync_pipeline.sql"),
+    ),
+];
 
 /// Applies the migrations the database has not seen; returns the versions applied now.
 pub(super) fn apply(conn: &mut Connection) -> Result<Vec<i64>, StoreError> {

@@ -5,7 +5,10 @@
 //! transaction that reads then writes fails with `SQLITE_BUSY` without waiting); reads use a
 //! small pool of reader connections, which WAL lets run beside the writer.
 
+mod canvases;
+mod connections;
 mod migrations;
+mod sync;
 mod users;
 mod workspaces;
 
