@@ -22,6 +22,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_sync_pipeline.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_dashboard.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen; returns the versions applied now.
