@@ -4,11 +4,14 @@
 //! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
 //! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
+//! - [`canvas_model`]: the records of Canvases, journeys, sync items and step analytics.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
 //!
 //! **Architecture invariant:** no raw email or advertising ID reaches the store; users carry
 //! only the SHA-256 of each normalized identifier and the outcome of parsing it.
 
+pub mod accounts;
+pub mod canvas_model;
 pub mod canvases;
 pub mod connections;
 pub mod error;
@@ -17,6 +20,8 @@ pub mod sqlite;
 mod store;
 pub mod sync;
 
+pub use accounts::AccountStore;
+pub use canvas_model::*;
 pub use canvases::CanvasStore;
 pub use connections::ConnectionStore;
 pub use error::StoreError;

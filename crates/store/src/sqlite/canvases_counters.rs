@@ -1,0 +1,90 @@
+//! Counter deltas: aggregated in memory during a transaction and applied once at its end, so
+//! a chunk of thousands of users costs a handful of counter writes.
+
+use std::collections::HashMap;
+
+use pinsync_core::canvas::StepId;
+use pinsync_core::metrics::StepMetric;
+use rusqlite::Connection;
+
+use crate::canvas_model::{CanvasId, day_of};
+use crate::error::StoreError;
+
+/// The `step_id` of Canvas-wide counters.
+pub(super) const CANVAS_WIDE: &str = "";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CounterKey {
+    canvas: i64,
+    step: String,
+    metric: &'static str,
+    reason: &'static str,
+    day: i64,
+}
+
+/// Counter changes not yet written.
+#[derive(Debug, Default)]
+pub(super) struct CounterDeltas {
+    deltas: HashMap<CounterKey, i64>,
+}
+
+impl CounterDeltas {
+    /// Adds `by` to a step metric (`reason` is `""` when the metric has none) at time `at`.
+    pub(super) fn add(
+        &mut self,
+        canvas: CanvasId,
+        step: &str,
+        metric: StepMetric,
+        reason: &'static str,
+        at: i64,
+        by: i64,
+    ) {
+        let key = CounterKey {
+            canvas: canvas.0,
+            step: step.to_owned(),
+            metric: metric.as_str(),
+            reason,
+            day: day_of(at),
+        };
+        *self.deltas.entry(key).or_insert(0) += by;
+    }
+
+    /// Adds one to a Canvas-wide metric (`entered` or `exited`).
+    pub(super) fn canvas(&mut self, canvas: CanvasId, metric: StepMetric, at: i64) {
+        self.add(canvas, CANVAS_WIDE, metric, "", at, 1);
+    }
+
+    /// Writes every delta.
+    pub(super) fn apply(self, conn: &Connection) -> Result<(), StoreError> {
+        let mut upsert = conn.prepare_cached(
+            "INSERT INTO canvas_counters (canvas_id, step_id, metric, reason, day, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (canvas_id, step_id, metric, reason, day)
+             DO UPDATE SET value = value + excluded.value",
+        )?;
+        for (key, by) in self.deltas {
+            if by == 0 {
+                continue;
+            }
+            upsert.execute((key.canvas, key.step, key.metric, key.reason, key.day, by))?;
+        }
+        Ok(())
+    }
+}
+
+/// The steps of the Canvas that have ever been entered.
+pub(super) fn steps_with_history(
+    conn: &Connection,
+    canvas: CanvasId,
+) -> Result<Vec<StepId>, StoreError> {
+    let mut statement = conn.prepare_cached(
+        "SELECT DISTINCT step_id FROM canvas_counters
+         WHERE canvas_id = ?1 AND metric = 'entered' AND step_id <> '' AND value > 0
+         ORDER BY step_id",
+    )?;
+    let steps = statement
+        .query_map([canvas.0], |row| row.get::<_, String>(0))?
+        .map(|step| step.map(StepId))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(steps)
+}
