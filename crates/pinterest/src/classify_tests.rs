@@ -124,7 +124,8 @@ fn the_request_id_header_is_kept_on_every_class() {
 
 #[test]
 fn rate_limit_reset_comes_from_retry_after_or_x_ratelimit_reset() {
-    let table: &[(&[(&str, &str)], Option<Duration>)] = &[
+    type HeaderPairs = &'static [(&'static str, &'static str)];
+    let table: &[(HeaderPairs, Option<Duration>)] = &[
         (&[], None),
         (&[("retry-after", "12")], Some(Duration::from_secs(12))),
         (
