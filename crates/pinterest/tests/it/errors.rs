@@ -273,3 +273,45 @@ async fn a_dropped_connection_is_transient() {
 
     assert_eq!(error.kind(), "transient", "{error:?}");
 }
+
+#[tokio::test]
+async fn a_response_slower_than_the_request_timeout_is_a_transient_timeout() {
+    let app = spawn_app().await;
+    app.sandbox()
+        .set_faults(FaultConfig {
+            latency: pinsync_sandbox::Latency::Fixed { ms: 2_000 },
+            ..FaultConfig::default()
+        })
+        .unwrap();
+    let mut config = app.client.config().clone();
+    config.request_timeout = std::time::Duration::from_millis(200);
+    let impatient = pinsync_pinterest::PinterestClient::new(config).unwrap();
+    let limiter = Arc::new(RateLimiter::new(&RateLimitConfig::default()).unwrap());
+    let connection = ConnectionClient::new(impatient, app.tokens.clone(), limiter);
+
+    let error = connection.user_account().await.unwrap_err();
+
+    assert_eq!(error.kind(), "transient");
+    assert!(error.message().starts_with("request timed out"), "{error}");
+}
+
+#[tokio::test]
+async fn concurrent_callers_rejected_with_the_same_token_share_one_refresh() {
+    let app = Arc::new(spawn_app().await);
+    let old = app.access_token().await;
+    app.sandbox().expire_token(old.expose()).unwrap();
+
+    let mut calls = Vec::new();
+    for _ in 0..5 {
+        let app = Arc::clone(&app);
+        calls.push(tokio::spawn(
+            async move { app.connection.user_account().await },
+        ));
+    }
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+
+    assert_eq!(count(app.sandbox(), TOKEN_ENDPOINT, 200), 1);
+    assert_eq!(count(app.sandbox(), USER_ACCOUNT_ENDPOINT, 200), 5);
+}
