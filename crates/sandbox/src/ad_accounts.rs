@@ -61,7 +61,9 @@ pub(crate) async fn list_ad_accounts(
         .filter_map(|a| Some((a.id.parse().ok()?, render(&state, a, &caller.user_id))))
         .collect();
     let page = paginate(items, Order::Ascending, &params)?;
-    Ok(Json(json!({ "items": page.items, "bookmark": page.bookmark })))
+    Ok(Json(
+        json!({ "items": page.items, "bookmark": page.bookmark }),
+    ))
 }
 
 pub(crate) async fn get_ad_account(

@@ -12,11 +12,19 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{ADS_READ, ADS_WRITE, ad_account_id, authorize, json_body, numeric_id, params};
+use crate::extract::{
+    ADS_READ, ADS_WRITE, ad_account_id, authorize, json_body, numeric_id, params,
+};
 use crate::pagination::{Order, order, paginate};
 use crate::state::SandboxState;
 
-const AUDIENCE_TYPES: [&str; 5] = ["CUSTOMER_LIST", "VISITOR", "ENGAGEMENT", "ACTALIKE", "PERSONA"];
+const AUDIENCE_TYPES: [&str; 5] = [
+    "CUSTOMER_LIST",
+    "VISITOR",
+    "ENGAGEMENT",
+    "ACTALIKE",
+    "PERSONA",
+];
 
 /// One audience. Removed audiences are dropped from the map.
 #[derive(Debug, Clone)]
@@ -137,7 +145,9 @@ pub(crate) async fn list(
         items.reverse();
     }
     let page = paginate(items, order, &params)?;
-    Ok(Json(json!({ "items": page.items, "bookmark": page.bookmark })))
+    Ok(Json(
+        json!({ "items": page.items, "bookmark": page.bookmark }),
+    ))
 }
 
 pub(crate) async fn get(
@@ -220,9 +230,7 @@ fn list_in_account(
             "rule.customer_list_id must name a customer list of this ad account".into(),
         )
     };
-    let id = rule
-        .and_then(|r| r.customer_list_id)
-        .ok_or_else(invalid)?;
+    let id = rule.and_then(|r| r.customer_list_id).ok_or_else(invalid)?;
     let numeric = numeric_id(&id, "rule.customer_list_id").map_err(|_| invalid())?;
     let list = state.customer_list(numeric).ok_or_else(invalid)?;
     if list.lock().ad_account_id != account {

@@ -208,19 +208,17 @@ impl Default for SandboxConfig {
             account_type: "BUSINESS".into(),
             business_name: Some(business.into()),
         };
-        let account = |id: &str, name: &str, owner: &str, roles: &[(&str, &str)]| {
-            AdAccountConfig {
-                id: id.into(),
-                name: name.into(),
-                owner: owner.into(),
-                country: default_country(),
-                currency: default_currency(),
-                time_zone: default_time_zone(),
-                roles: roles
-                    .iter()
-                    .map(|(user, role)| (user.to_string(), role.to_string()))
-                    .collect(),
-            }
+        let account = |id: &str, name: &str, owner: &str, roles: &[(&str, &str)]| AdAccountConfig {
+            id: id.into(),
+            name: name.into(),
+            owner: owner.into(),
+            country: default_country(),
+            currency: default_currency(),
+            time_zone: default_time_zone(),
+            roles: roles
+                .iter()
+                .map(|(user, role)| (user.to_string(), role.to_string()))
+                .collect(),
         };
         Self {
             app: AppConfig::default(),
@@ -306,9 +304,11 @@ impl SandboxConfig {
     /// Checks the invariants the rest of the sandbox relies on.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let invalid = |msg: String| Err(ConfigError::Invalid(msg));
-        let numeric = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        // Ad-account ids are at most 18 digits in the OpenAPI schema; user ids are longer.
+        let numeric = |s: &str| digits(s) && s.len() <= 18;
         for user in &self.users {
-            if !numeric(&user.id) {
+            if !digits(&user.id) {
                 return invalid(format!("user id {:?} must be a numeric string", user.id));
             }
         }
@@ -327,10 +327,16 @@ impl SandboxConfig {
             }
             for (user, role) in &account.roles {
                 if self.find_user(user).is_none() {
-                    return invalid(format!("ad account {} names unknown user {user:?}", account.id));
+                    return invalid(format!(
+                        "ad account {} names unknown user {user:?}",
+                        account.id
+                    ));
                 }
                 if !KNOWN_ROLES.contains(&role.as_str()) {
-                    return invalid(format!("ad account {} has unknown role {role:?}", account.id));
+                    return invalid(format!(
+                        "ad account {} has unknown role {role:?}",
+                        account.id
+                    ));
                 }
             }
         }

@@ -18,8 +18,14 @@ use crate::tokens::AuthCode;
 
 /// Scopes Pinterest defines, with the wording shown to the user.
 const SCOPES: [(&str, &str); 8] = [
-    ("ads:read", "See your advertising data, including ads, ad groups, campaigns and audiences"),
-    ("ads:write", "Create, update or delete ads, ad groups, campaigns and audiences"),
+    (
+        "ads:read",
+        "See your advertising data, including ads, ad groups, campaigns and audiences",
+    ),
+    (
+        "ads:write",
+        "Create, update or delete ads, ad groups, campaigns and audiences",
+    ),
     ("user_accounts:read", "See your user account and followers"),
     ("user_accounts:write", "Update your user account"),
     ("boards:read", "See your public boards"),
@@ -58,7 +64,10 @@ pub(crate) fn redirect_uri_allowed(app: &AppConfig, redirect_uri: &str) -> bool 
             .any(|registered| registered.path() == url.path())
 }
 
-fn validate(state: &SandboxState, params: &HashMap<String, String>) -> Result<AuthorizeRequest, String> {
+fn validate(
+    state: &SandboxState,
+    params: &HashMap<String, String>,
+) -> Result<AuthorizeRequest, String> {
     let app = &state.config.app;
     let client_id = params
         .get("client_id")
@@ -67,7 +76,9 @@ fn validate(state: &SandboxState, params: &HashMap<String, String>) -> Result<Au
     if *client_id != app.client_id {
         return Err("unknown client_id".into());
     }
-    let redirect_uri = params.get("redirect_uri").ok_or("redirect_uri is missing")?;
+    let redirect_uri = params
+        .get("redirect_uri")
+        .ok_or("redirect_uri is missing")?;
     if !redirect_uri_allowed(app, redirect_uri) {
         return Err("redirect_uri does not match a redirect URI registered for this app".into());
     }
@@ -98,7 +109,10 @@ fn validate(state: &SandboxState, params: &HashMap<String, String>) -> Result<Au
 }
 
 /// `GET /oauth/`: the consent page.
-pub(crate) async fn page(State(state): State<Arc<SandboxState>>, RawQuery(query): RawQuery) -> Response {
+pub(crate) async fn page(
+    State(state): State<Arc<SandboxState>>,
+    RawQuery(query): RawQuery,
+) -> Response {
     let params = params(query.as_deref());
     match validate(&state, &params) {
         Ok(request) => Html(render_page(&state, &request)).into_response(),
@@ -118,7 +132,9 @@ pub(crate) async fn decide(State(state): State<Arc<SandboxState>>, body: Bytes) 
     };
     let allowed = form.get("decision").map(String::as_str) == Some("allow");
     if !allowed {
-        target.query_pairs_mut().append_pair("error", "access_denied");
+        target
+            .query_pairs_mut()
+            .append_pair("error", "access_denied");
     } else {
         let Some(user) = form.get("user_id").and_then(|u| state.user(u)) else {
             return error_page("choose a sandbox user");

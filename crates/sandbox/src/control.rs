@@ -116,12 +116,18 @@ async fn issue_token(State(sandbox): State<Sandbox>, bytes: Bytes) -> Response {
     }
 }
 
-async fn revoke_token(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<StatusCode, ControlError> {
+async fn revoke_token(
+    State(sandbox): State<Sandbox>,
+    bytes: Bytes,
+) -> Result<StatusCode, ControlError> {
     sandbox.revoke_token(&body::<TokenRef>(&bytes)?.token)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn expire_token(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<StatusCode, ControlError> {
+async fn expire_token(
+    State(sandbox): State<Sandbox>,
+    bytes: Bytes,
+) -> Result<StatusCode, ControlError> {
     sandbox.expire_token(&body::<TokenRef>(&bytes)?.token)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -176,7 +182,10 @@ async fn get_faults(State(sandbox): State<Sandbox>) -> Json<FaultConfig> {
     Json(sandbox.faults())
 }
 
-async fn put_faults(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Json<FaultConfig>, ControlError> {
+async fn put_faults(
+    State(sandbox): State<Sandbox>,
+    bytes: Bytes,
+) -> Result<Json<FaultConfig>, ControlError> {
     let faults: FaultConfig = body(&bytes)?;
     sandbox.set_faults(faults)?;
     Ok(Json(sandbox.faults()))
@@ -186,7 +195,10 @@ async fn get_limits(State(sandbox): State<Sandbox>) -> Json<RateLimitConfig> {
     Json(sandbox.rate_limits())
 }
 
-async fn put_limits(State(sandbox): State<Sandbox>, bytes: Bytes) -> Result<Json<RateLimitConfig>, ControlError> {
+async fn put_limits(
+    State(sandbox): State<Sandbox>,
+    bytes: Bytes,
+) -> Result<Json<RateLimitConfig>, ControlError> {
     sandbox.set_rate_limits(body(&bytes)?);
     Ok(Json(sandbox.rate_limits()))
 }
@@ -211,8 +223,14 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
             "/_sandbox/ad_accounts/{ad_account_id}/roles/{user_id}",
             put(set_role).delete(remove_role),
         )
-        .route("/_sandbox/customer_lists/{customer_list_id}", delete(delete_customer_list))
-        .route("/_sandbox/customer_lists/{customer_list_id}/members", get(members))
+        .route(
+            "/_sandbox/customer_lists/{customer_list_id}",
+            delete(delete_customer_list),
+        )
+        .route(
+            "/_sandbox/customer_lists/{customer_list_id}/members",
+            get(members),
+        )
         .route("/_sandbox/audiences/{audience_id}", delete(delete_audience))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/limits", get(get_limits).put(put_limits))

@@ -13,12 +13,21 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{ADS_READ, ADS_WRITE, ad_account_id, authorize, json_body, numeric_id, params};
+use crate::extract::{
+    ADS_READ, ADS_WRITE, ad_account_id, authorize, json_body, numeric_id, params,
+};
 use crate::pagination::{order, paginate};
 use crate::records::{ParsedRecords, count_records, parse_records};
 use crate::state::{CustomerList, SandboxState};
 
-const LIST_TYPES: [&str; 6] = ["EMAIL", "IDFA", "MAID", "LR_ID", "DLX_ID", "HASHED_PINNER_ID"];
+const LIST_TYPES: [&str; 6] = [
+    "EMAIL",
+    "IDFA",
+    "MAID",
+    "LR_ID",
+    "DLX_ID",
+    "HASHED_PINNER_ID",
+];
 
 #[derive(Deserialize)]
 struct CreateRequest {
@@ -98,7 +107,8 @@ pub(crate) async fn list(
     state.require_account_access(&caller.user_id, account, false)?;
     let params = params(query.as_deref());
     let order = order(&params)?;
-    let lists: Vec<Arc<Mutex<CustomerList>>> = state.customer_lists.read().values().cloned().collect();
+    let lists: Vec<Arc<Mutex<CustomerList>>> =
+        state.customer_lists.read().values().cloned().collect();
     let mut items: Vec<(u64, Value)> = lists
         .iter()
         .filter_map(|list| {
@@ -110,7 +120,9 @@ pub(crate) async fn list(
         items.reverse();
     }
     let page = paginate(items, order, &params)?;
-    Ok(Json(json!({ "items": page.items, "bookmark": page.bookmark })))
+    Ok(Json(
+        json!({ "items": page.items, "bookmark": page.bookmark }),
+    ))
 }
 
 pub(crate) async fn get(
@@ -190,7 +202,12 @@ enum Operation {
 
 /// Applies one batch: counters per Pinterest (ADD counts duplicates, REMOVE counts misses),
 /// membership and matched count per the truth.
-fn apply(state: &SandboxState, list: &mut CustomerList, operation: Operation, parsed: ParsedRecords) {
+fn apply(
+    state: &SandboxState,
+    list: &mut CustomerList,
+    operation: Operation,
+    parsed: ParsedRecords,
+) {
     list.num_batches += 1;
     list.updated_time = state.clock.now_secs();
     list.exceptions = if parsed.invalid == 0 {

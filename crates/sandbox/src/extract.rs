@@ -44,7 +44,9 @@ pub(crate) fn params(raw: Option<&str>) -> HashMap<String, String> {
 /// Parses a numeric id from a path; anything else cannot name an object.
 pub(crate) fn numeric_id(raw: &str, what: &'static str) -> Result<u64, ApiError> {
     if raw.is_empty() || raw.len() > 18 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidParameters(format!("{what} must be numeric")));
+        return Err(ApiError::InvalidParameters(format!(
+            "{what} must be numeric"
+        )));
     }
     raw.parse()
         .map_err(|_| ApiError::InvalidParameters(format!("{what} must be numeric")))

@@ -87,7 +87,10 @@ impl FaultConfig {
             (self.error_500_fraction, Fault::ServerError(500)),
             (self.error_503_fraction, Fault::ServerError(503)),
             (self.rate_limit_fraction, Fault::RateLimited { spam: false }),
-            (self.spam_rate_limit_fraction, Fault::RateLimited { spam: true }),
+            (
+                self.spam_rate_limit_fraction,
+                Fault::RateLimited { spam: true },
+            ),
         ];
         let mut threshold = 0.0;
         for (fraction, fault) in choices {

@@ -54,10 +54,10 @@ pub(crate) async fn api_gateway(
     next: Next,
 ) -> Response {
     let arrived_at = state.clock.now();
-    let endpoint_path = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let endpoint_path = request.extensions().get::<MatchedPath>().map_or_else(
+        || request.uri().path().to_owned(),
+        |p| p.as_str().to_owned(),
+    );
     let endpoint = format!("{} {}", request.method(), endpoint_path);
     let token = bearer_token(request.headers()).map(str::to_owned);
     let caller = token

@@ -84,7 +84,10 @@ impl Sandbox {
             .route("/v5/oauth/token/revoke", post(oauth::revoke))
             .route("/v5/user_account", get(ad_accounts::get_user_account))
             .route("/v5/ad_accounts", get(ad_accounts::list_ad_accounts))
-            .route("/v5/ad_accounts/{ad_account_id}", get(ad_accounts::get_ad_account))
+            .route(
+                "/v5/ad_accounts/{ad_account_id}",
+                get(ad_accounts::get_ad_account),
+            )
             .route(
                 "/v5/ad_accounts/{ad_account_id}/customer_lists",
                 get(customer_lists::list).post(customer_lists::create),
@@ -214,7 +217,12 @@ impl Sandbox {
     }
 
     /// Sets (`Some(role)`) or removes (`None`) a user's role on an ad account.
-    pub fn set_role(&self, ad_account_id: &str, user: &str, role: Option<&str>) -> Result<(), ControlError> {
+    pub fn set_role(
+        &self,
+        ad_account_id: &str,
+        user: &str,
+        role: Option<&str>,
+    ) -> Result<(), ControlError> {
         let user_id = self
             .state
             .user(user)
@@ -239,7 +247,9 @@ impl Sandbox {
 
     /// Deletes a customer list; later calls on it answer 404.
     pub fn delete_customer_list(&self, customer_list_id: &str) -> Result<(), ControlError> {
-        let id: u64 = customer_list_id.parse().map_err(|_| ControlError::NotFound)?;
+        let id: u64 = customer_list_id
+            .parse()
+            .map_err(|_| ControlError::NotFound)?;
         self.state
             .customer_lists
             .write()

@@ -60,7 +60,13 @@ pub(crate) async fn token(
         "authorization_code" => {
             let grant = state
                 .tokens
-                .exchange_code(field("code")?, &client_id, field("redirect_uri")?, tokens, now)
+                .exchange_code(
+                    field("code")?,
+                    &client_id,
+                    field("redirect_uri")?,
+                    tokens,
+                    now,
+                )
                 .map_err(|e| exchange_error(e))?;
             (grant, "authorization_code")
         }

@@ -127,7 +127,11 @@ impl RateLimiter {
             (BucketName::AllPerSecond, config.all_per_second, 1.0),
         ];
         if category == Category::AdsWrite {
-            limits.push((BucketName::AdsWritePerSecond, config.ads_write_per_second, 1.0));
+            limits.push((
+                BucketName::AdsWritePerSecond,
+                config.ads_write_per_second,
+                1.0,
+            ));
         }
         limits.retain(|(_, limit, _)| *limit > 0);
         if limits.is_empty() {

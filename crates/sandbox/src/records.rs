@@ -90,9 +90,18 @@ mod tests {
             ("no-at-sign.com", None),
             ("a@nodot", None),
             (&"0123456789abcdef".repeat(2) as &str, Some(RecordKind::Md5)),
-            (&"0123456789abcdef".repeat(4) as &str, Some(RecordKind::Sha256)),
-            (&format!("{}{}", "0123456789abcdef".repeat(2), "01234567") as &str, Some(RecordKind::Sha1)),
-            (&"0123456789ABCDEF".repeat(4) as &str, Some(RecordKind::Sha256)),
+            (
+                &"0123456789abcdef".repeat(4) as &str,
+                Some(RecordKind::Sha256),
+            ),
+            (
+                &format!("{}{}", "0123456789abcdef".repeat(2), "01234567") as &str,
+                Some(RecordKind::Sha1),
+            ),
+            (
+                &"0123456789ABCDEF".repeat(4) as &str,
+                Some(RecordKind::Sha256),
+            ),
             (&"g123456789abcdef".repeat(4) as &str, None),
             ("abc", None),
         ];
@@ -105,7 +114,10 @@ mod tests {
     fn trailing_commas_and_spaces_are_tolerated_and_hex_is_lowercased() {
         let upper = "ABCDEF0123456789".repeat(2);
         let parsed = parse_records(&format!(" a@example.com , {upper},,bad,"));
-        assert_eq!(parsed.valid, vec!["a@example.com".to_string(), upper.to_ascii_lowercase()]);
+        assert_eq!(
+            parsed.valid,
+            vec!["a@example.com".to_string(), upper.to_ascii_lowercase()]
+        );
         assert_eq!(parsed.invalid, 1);
         assert_eq!(count_records(" a@example.com , x,,bad,"), 3);
     }

@@ -66,10 +66,12 @@ impl Windows {
     fn record(&mut self, at: Duration, rate_limited: bool) {
         self.requests += 1;
         self.rate_limited += u64::from(rate_limited);
-        self.max_in_1s = self.max_in_1s.max(push(&mut self.last_1s, at, Duration::from_secs(1)));
-        self.max_in_60s = self
-            .max_in_60s
-            .max(push(&mut self.last_60s, at, Duration::from_secs(60)));
+        self.max_in_1s = self
+            .max_in_1s
+            .max(push(&mut self.last_1s, at, Duration::from_secs(1)));
+        self.max_in_60s =
+            self.max_in_60s
+                .max(push(&mut self.last_60s, at, Duration::from_secs(60)));
     }
 
     fn snapshot(&self, token_id: String) -> WindowStats {
@@ -156,8 +158,11 @@ impl StatsRecorder {
             .map(|(id, w)| w.snapshot(id.clone()))
             .collect();
         tokens.sort_by(|a, b| a.token_id.cmp(&b.token_id));
-        let mut users: Vec<WindowStats> =
-            inner.users.values().map(|w| w.snapshot(String::new())).collect();
+        let mut users: Vec<WindowStats> = inner
+            .users
+            .values()
+            .map(|w| w.snapshot(String::new()))
+            .collect();
         users.sort_by(|a, b| a.user_id.cmp(&b.user_id));
         StatsSnapshot {
             total_requests: inner.total,

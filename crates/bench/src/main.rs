@@ -1,0 +1,29 @@
+//! `pinsync-bench`: pinsync's benchmarks. Each scenario runs for a bounded time, talks only to
+//! 127.0.0.1, and prints one JSON object as its last line.
+
+mod sandbox_patch;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "pinsync-bench", about = "pinsync benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// Hammer the sandbox with customer-list PATCHes of 1,900 SHA-256 records each.
+    SandboxPatch(sandbox_patch::Options),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let result = match cli.scenario {
+        Scenario::SandboxPatch(options) => sandbox_patch::run(options).await?,
+    };
+    println!("{}", serde_json::to_string(&result)?);
+    Ok(())
+}
