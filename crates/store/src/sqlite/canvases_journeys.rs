@@ -177,11 +177,10 @@ fn may_enter(
         )?
         .query_row(params![canvas.0, external_id], |row| row.get(0))
         .optional()?;
-    Ok(match (last, policy) {
-        (None, _) => true,
-        (Some(Some(_exited)), ReentryPolicy::AfterExit) => true,
-        _ => false,
-    })
+    Ok(matches!(
+        (last, policy),
+        (None, _) | (Some(Some(_)), ReentryPolicy::AfterExit)
+    ))
 }
 
 /// The journey a walk is applied to.
@@ -384,12 +383,15 @@ pub(super) fn advance_due(
     let mut deltas = CounterDeltas::default();
     let mut report = TimerReport::default();
     for journey in due {
-        if !canvases.contains_key(&journey.canvas) {
-            let record = crud::fetch(tx, None, journey.canvas)?
-                .ok_or_else(|| StoreError::NotFound(format!("canvas {}", journey.canvas)))?;
-            canvases.insert(journey.canvas, record);
-        }
-        let definition = &canvases[&journey.canvas].definition;
+        let record = match canvases.entry(journey.canvas) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => {
+                let record = crud::fetch(tx, None, journey.canvas)?
+                    .ok_or_else(|| StoreError::NotFound(format!("canvas {}", journey.canvas)))?;
+                entry.insert(record)
+            }
+        };
+        let definition = &record.definition;
         let profile = load_profile(tx, journey.workspace, &journey.external_id)?
             .map(|(profile, _)| profile)
             .unwrap_or_else(Profile::blank);
