@@ -79,3 +79,49 @@ impl TokenProvider for OAuthTokenProvider {
         Ok(tokens.access_token.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PinterestConfig;
+    use crate::secret::Secret;
+
+    fn provider(refresh_token: Option<RefreshToken>) -> OAuthTokenProvider {
+        // Port 9 (discard) on loopback: nothing here may reach the network.
+        let config =
+            PinterestConfig::new("1", Secret::new("s")).with_api_base("http://127.0.0.1:9/v5");
+        let client = PinterestClient::new(config).unwrap();
+        OAuthTokenProvider::new(
+            client,
+            TokenSet {
+                access_token: AccessToken::new("pina_current"),
+                refresh_token,
+            },
+        )
+    }
+
+    #[tokio::test]
+    async fn a_rejected_token_that_was_already_replaced_is_answered_with_the_current_one() {
+        let provider = provider(Some(RefreshToken::new("pinr_x")));
+
+        let token = provider
+            .refresh(&AccessToken::new("pina_older"))
+            .await
+            .unwrap();
+
+        assert_eq!(token.expose(), "pina_current");
+    }
+
+    #[tokio::test]
+    async fn without_a_refresh_token_a_rejection_is_final() {
+        let provider = provider(None);
+
+        let error = provider
+            .refresh(&AccessToken::new("pina_current"))
+            .await
+            .unwrap_err();
+
+        assert_eq!(error.kind(), "invalid_token");
+        assert_eq!(error.request_id(), None);
+    }
+}
