@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::http::HeaderMap;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::state::SandboxState;
@@ -28,8 +28,8 @@ pub(crate) fn authorize(
     Ok(caller)
 }
 
-/// Parses a JSON request body.
-pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+/// Parses a JSON request body (string fields may borrow from it).
+pub(crate) fn json_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::InvalidParameters(format!("invalid JSON body: {e}")))
 }

@@ -67,14 +67,14 @@ pub(crate) async fn token(
                     tokens,
                     now,
                 )
-                .map_err(|e| exchange_error(e))?;
+                .map_err(exchange_error)?;
             (grant, "authorization_code")
         }
         "refresh_token" => {
             let grant = state
                 .tokens
                 .refresh(field("refresh_token")?, &client_id, tokens, now)
-                .map_err(|e| exchange_error(e))?;
+                .map_err(exchange_error)?;
             (grant, "refresh_token")
         }
         other => {

@@ -10,15 +10,18 @@ pub enum RecordKind {
     Sha256,
 }
 
+use std::borrow::Cow;
+
 /// The records of one request, split into valid (normalized) ones and a count of invalid ones.
+/// Records borrow from the request body unless they had to be lowercased.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct ParsedRecords {
+pub struct ParsedRecords<'a> {
     /// Valid records; hex digests lowercased, emails as sent. Duplicates are kept.
-    pub valid: Vec<String>,
+    pub valid: Vec<Cow<'a, str>>,
     pub invalid: usize,
 }
 
-impl ParsedRecords {
+impl ParsedRecords<'_> {
     /// Every non-empty element, valid or not.
     pub fn total(&self) -> usize {
         self.valid.len() + self.invalid
@@ -57,7 +60,7 @@ fn is_lowercase_email(record: &str) -> bool {
 
 /// Splits on `,`, trims whitespace, drops empty elements (so a trailing comma is fine) and
 /// classifies the rest.
-pub fn parse_records(records: &str) -> ParsedRecords {
+pub fn parse_records(records: &str) -> ParsedRecords<'_> {
     let mut parsed = ParsedRecords::default();
     for element in records.split(',') {
         let record = element.trim();
@@ -65,8 +68,11 @@ pub fn parse_records(records: &str) -> ParsedRecords {
             continue;
         }
         match classify(record) {
-            Some(RecordKind::PlainEmail) => parsed.valid.push(record.to_owned()),
-            Some(_) => parsed.valid.push(record.to_ascii_lowercase()),
+            Some(RecordKind::PlainEmail) => parsed.valid.push(Cow::Borrowed(record)),
+            Some(_) if record.bytes().any(|b| b.is_ascii_uppercase()) => {
+                parsed.valid.push(Cow::Owned(record.to_ascii_lowercase()));
+            }
+            Some(_) => parsed.valid.push(Cow::Borrowed(record)),
             None => parsed.invalid += 1,
         }
     }
@@ -113,10 +119,14 @@ mod tests {
     #[test]
     fn trailing_commas_and_spaces_are_tolerated_and_hex_is_lowercased() {
         let upper = "ABCDEF0123456789".repeat(2);
-        let parsed = parse_records(&format!(" a@example.com , {upper},,bad,"));
+        let input = format!(" a@example.com , {upper},,bad,");
+        let parsed = parse_records(&input);
         assert_eq!(
             parsed.valid,
-            vec!["a@example.com".to_string(), upper.to_ascii_lowercase()]
+            vec![
+                Cow::Borrowed("a@example.com"),
+                Cow::Owned(upper.to_ascii_lowercase())
+            ]
         );
         assert_eq!(parsed.invalid, 1);
         assert_eq!(count_records(" a@example.com , x,,bad,"), 3);

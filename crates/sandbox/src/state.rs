@@ -43,7 +43,7 @@ pub(crate) struct CustomerList {
     pub num_removed_user_records: u64,
     pub exceptions: serde_json::Value,
     /// Records added and not removed.
-    pub members: HashSet<String>,
+    pub members: HashSet<String, foldhash::fast::RandomState>,
     /// How many of `members` belong to the match universe.
     pub matched: u64,
 }
