@@ -8,6 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use metrics_exporter_prometheus::PrometheusHandle;
+use pinsync_engine::{Engine, LaunchChecks, NoLaunchChecks};
 use pinsync_store::Store;
 use tokio::net::TcpListener;
 
@@ -39,15 +40,33 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub settings: Arc<ServerSettings>,
     pub metrics: PrometheusHandle,
+    /// The Canvas engine (lifecycle, entry, timers, analytics).
+    pub engine: Engine,
+    /// The checks launch runs through the Pinterest connection; by default none.
+    pub launch_checks: Arc<dyn LaunchChecks>,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, settings: ServerSettings) -> Self {
         Self {
+            engine: Engine::with_system_clock(store.clone()),
             store,
             settings: Arc::new(settings),
             metrics: telemetry::prometheus_handle(),
+            launch_checks: Arc::new(NoLaunchChecks),
         }
+    }
+
+    /// The same state with another engine (e.g. one on a manual clock in tests).
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// The same state with other launch checks (the Pinterest connection's).
+    pub fn with_launch_checks(mut self, checks: Arc<dyn LaunchChecks>) -> Self {
+        self.launch_checks = checks;
+        self
     }
 }
 
