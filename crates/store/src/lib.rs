@@ -3,6 +3,7 @@
 //!
 //! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
+//! - [`connection_model`]: the records of the connection area (encrypted tokens, events).
 //! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
 //! - [`canvas_model`]: the records of Canvases, journeys, sync items and step analytics.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
@@ -13,6 +14,7 @@
 pub mod accounts;
 pub mod canvas_model;
 pub mod canvases;
+pub mod connection_model;
 pub mod connections;
 pub mod error;
 pub mod model;
@@ -23,6 +25,7 @@ pub mod sync;
 pub use accounts::AccountStore;
 pub use canvas_model::*;
 pub use canvases::CanvasStore;
+pub use connection_model::*;
 pub use connections::ConnectionStore;
 pub use error::StoreError;
 pub use model::*;

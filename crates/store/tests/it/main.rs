@@ -1,4 +1,5 @@
 //! Integration tests of the store: the backend-generic conformance suite, run per backend.
 
 mod conformance;
+mod connection_conformance;
 mod sqlite;
