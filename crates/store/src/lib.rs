@@ -4,6 +4,7 @@
 //! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
 //! - [`connection_model`]: the records of the connection area (encrypted tokens, events).
+//! - [`account_model`]: dashboard users, sessions and set-up links ([`accounts`]).
 //! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
 //! - [`canvas_model`]: the records of Canvases, journeys, sync items and step analytics.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
@@ -11,6 +12,7 @@
 //! **Architecture invariant:** no raw email or advertising ID reaches the store; users carry
 //! only the SHA-256 of each normalized identifier and the outcome of parsing it.
 
+pub mod account_model;
 pub mod accounts;
 pub mod canvas_model;
 pub mod canvases;
@@ -22,6 +24,7 @@ pub mod sqlite;
 mod store;
 pub mod sync;
 
+pub use account_model::*;
 pub use accounts::AccountStore;
 pub use canvas_model::*;
 pub use canvases::CanvasStore;
