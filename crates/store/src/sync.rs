@@ -1,7 +1,206 @@
-//! The [`SyncStore`] part of the store: Claiming and completing sync batches, the membership ledger, retries. Filled in by the sync-pipeline issue.
+//! The [`SyncStore`] part of the store: what the sync pipeline reads and writes besides the
+//! hand-over in [`crate::CanvasStore`]: due partitions, claims of sync items with leases,
+//! attempts and their stored next attempt time, the membership ledger, and the
+//! Pinterest-side status of each step's list and audience.
+//!
+//! **Invariant:** a claim is a lease. A worker that dies keeps nothing: once `locked_until`
+//! passes, the items are due again and another claim takes them.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
+use pinsync_core::canvas::StepId;
+use pinsync_core::identifier::IdentifierKind;
+use pinsync_core::reason::ReasonCode;
+use pinsync_core::sync::ledger::LedgerEntry;
+use serde::Serialize;
 
-/// Claiming and completing sync batches, the membership ledger, retries. Filled in by the sync-pipeline issue.
+use crate::canvas_model::{CanvasId, SyncItem, SyncItemId};
+use crate::error::StoreError;
+use crate::model::WorkspaceId;
+
+/// The sync items of one (canvas, step) that may be claimed now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePartition {
+    pub workspace_id: WorkspaceId,
+    pub canvas_id: CanvasId,
+    pub step_id: StepId,
+    /// Unleased items whose next attempt time has come.
+    pub items: u64,
+    /// Their hashed identifiers, all kinds together.
+    pub records: u64,
+    /// The earliest `entered_at` among them (ms).
+    pub oldest_entered_at: i64,
+    /// Whether any of them was attempted before (a due retry).
+    pub holds_retries: bool,
+}
+
+/// Every item still pending in one (canvas, step), leased or not, due or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionDepth {
+    pub workspace_id: WorkspaceId,
+    pub canvas_id: CanvasId,
+    pub step_id: StepId,
+    pub items: u64,
+}
+
+/// A claim of up to `limit` due items of one partition, in id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRequest {
+    pub canvas_id: CanvasId,
+    pub step_id: StepId,
+    /// Who holds the lease (a worker id), for `locked_by`.
+    pub worker: String,
+    pub now: i64,
+    /// When the lease ends if the worker neither finishes nor releases the items.
+    pub lease_until: i64,
+    pub limit: u32,
+}
+
+/// A claimed sync item with the pipeline's own bookkeeping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedSyncItem {
+    pub item: SyncItem,
+    /// When the item was first sent, if it was.
+    pub first_attempt_at: Option<i64>,
+}
+
+/// One attempt at sending some items: the request's outcome, recorded for the trace, and
+/// (for a retry) the stored next attempt time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub item_ids: Vec<SyncItemId>,
+    /// Pinterest's `x-pinterest-rid`, when there was a response.
+    pub request_id: Option<String>,
+    /// `success` or the failure's reason name.
+    pub outcome: String,
+    pub reason: Option<ReasonCode>,
+    /// `Some(t)`: release the items and make them due again at `t`.
+    pub retry_at: Option<i64>,
+    pub now: i64,
+}
+
+/// A ledger change after Pinterest acknowledged an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerWrite {
+    pub identifier_sha256: String,
+    pub kind: IdentifierKind,
+    pub workspace_id: WorkspaceId,
+    pub external_id: String,
+    pub entry: LedgerEntry,
+}
+
+/// One attempt as the user's trace shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttemptTrace {
+    pub attempt: u32,
+    pub request_id: Option<String>,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub at: i64,
+}
+
+/// The last poll of a step's customer list and audience on Pinterest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TargetStatus {
+    pub canvas_id: CanvasId,
+    pub step_id: StepId,
+    pub audience_id: String,
+    pub customer_list_id: String,
+    pub list_status: Option<String>,
+    pub audience_status: Option<String>,
+    /// Matched users Pinterest reports (0 or absent below about 100).
+    pub audience_size: Option<u64>,
+    pub uploaded_records: u64,
+    pub removed_records: u64,
+    /// Why the last poll failed, if it did.
+    pub error: Option<String>,
+    pub polled_at: i64,
+}
+
+impl TargetStatus {
+    /// Audience size ÷ records uploaded: Pinterest reports sizes only, never per-user matches.
+    pub fn estimated_match_rate(&self) -> Option<f64> {
+        let size = self.audience_size?;
+        (self.uploaded_records > 0).then(|| size as f64 / self.uploaded_records as f64)
+    }
+}
+
+/// Claiming and finishing sync work, the membership ledger, the request log.
 #[async_trait]
-pub trait SyncStore: Send + Sync {}
+pub trait SyncStore: Send + Sync {
+    /// Partitions with unleased items whose next attempt time is at or before `now`.
+    async fn due_sync_partitions(&self, now: i64) -> Result<Vec<DuePartition>, StoreError>;
+
+    /// Pending items per partition (the queue depth).
+    async fn sync_queue_depths(&self) -> Result<Vec<PartitionDepth>, StoreError>;
+
+    /// Leases up to `limit` due, unleased items of the partition, in id order.
+    async fn claim_sync_items(
+        &self,
+        claim: ClaimRequest,
+    ) -> Result<Vec<ClaimedSyncItem>, StoreError>;
+
+    /// Gives up `worker`'s lease on these items without counting an attempt.
+    async fn release_sync_items(
+        &self,
+        ids: Vec<SyncItemId>,
+        worker: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Counts one attempt of each item, stamps the first attempt time, logs it for the
+    /// trace and, for a retry, stores the next attempt time and releases the lease.
+    async fn record_sync_attempt(&self, attempt: AttemptRecord) -> Result<(), StoreError>;
+
+    /// The request ids of every attempt of these items, oldest first.
+    async fn sync_request_ids(
+        &self,
+        ids: Vec<SyncItemId>,
+    ) -> Result<HashMap<SyncItemId, Vec<String>>, StoreError>;
+
+    /// Every attempt of the item that a journey's visit produced, oldest first.
+    async fn sync_attempts_of_visit(
+        &self,
+        journey_id: i64,
+        visit_seq: i64,
+    ) -> Result<Vec<AttemptTrace>, StoreError>;
+
+    /// Items of the partition whose first attempt (or entry, if never attempted) is at or
+    /// before `cutoff`: they have outlived the retry horizon.
+    async fn expired_sync_items(
+        &self,
+        canvas_id: CanvasId,
+        step_id: &StepId,
+        cutoff: i64,
+        limit: u32,
+    ) -> Result<Vec<SyncItemId>, StoreError>;
+
+    /// The ledger's entries for these identifiers in the audience.
+    async fn ledger_entries(
+        &self,
+        audience_id: &str,
+        identifiers: Vec<String>,
+    ) -> Result<HashMap<String, LedgerEntry>, StoreError>;
+
+    /// Every identifier the ledger says these users have as members of the audience.
+    async fn ledger_members(
+        &self,
+        audience_id: &str,
+        workspace_id: WorkspaceId,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<(String, IdentifierKind, String)>, StoreError>;
+
+    /// Applies acknowledged operations; an entry older than the stored one is ignored.
+    async fn record_ledger(
+        &self,
+        audience_id: &str,
+        writes: Vec<LedgerWrite>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Stores the last poll of a step's list and audience.
+    async fn record_target_status(&self, status: TargetStatus) -> Result<(), StoreError>;
+
+    /// The last poll of each synced step of the Canvas.
+    async fn target_statuses(&self, canvas_id: CanvasId) -> Result<Vec<TargetStatus>, StoreError>;
+}

@@ -1,9 +1,128 @@
-//! SQLite implementation of [`crate::SyncStore`].
+//! SQLite implementation of [`crate::SyncStore`]: each method is one transaction, delegated
+//! to the file of its concern (claims and attempts, the ledger and target statuses).
+
+#[path = "sync_claims.rs"]
+mod claims;
+#[path = "sync_ledger.rs"]
+mod ledger;
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
+use pinsync_core::canvas::StepId;
+use pinsync_core::identifier::IdentifierKind;
+use pinsync_core::sync::ledger::LedgerEntry;
 
 use super::SqliteStore;
 use crate::SyncStore;
+use crate::canvas_model::{CanvasId, SyncItemId};
+use crate::error::StoreError;
+use crate::model::WorkspaceId;
+use crate::sync::{
+    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DuePartition, LedgerWrite,
+    PartitionDepth, TargetStatus,
+};
 
 #[async_trait]
-impl SyncStore for SqliteStore {}
+impl SyncStore for SqliteStore {
+    async fn due_sync_partitions(&self, now: i64) -> Result<Vec<DuePartition>, StoreError> {
+        self.read(move |conn| claims::due_partitions(conn, now))
+            .await
+    }
+
+    async fn sync_queue_depths(&self) -> Result<Vec<PartitionDepth>, StoreError> {
+        self.read(claims::queue_depths).await
+    }
+
+    async fn claim_sync_items(
+        &self,
+        claim: ClaimRequest,
+    ) -> Result<Vec<ClaimedSyncItem>, StoreError> {
+        self.write(move |tx| claims::claim(tx, &claim)).await
+    }
+
+    async fn release_sync_items(
+        &self,
+        ids: Vec<SyncItemId>,
+        worker: &str,
+    ) -> Result<(), StoreError> {
+        let worker = worker.to_owned();
+        self.write(move |tx| claims::release(tx, &ids, &worker))
+            .await
+    }
+
+    async fn record_sync_attempt(&self, attempt: AttemptRecord) -> Result<(), StoreError> {
+        self.write(move |tx| claims::record_attempt(tx, &attempt))
+            .await
+    }
+
+    async fn sync_request_ids(
+        &self,
+        ids: Vec<SyncItemId>,
+    ) -> Result<HashMap<SyncItemId, Vec<String>>, StoreError> {
+        self.read(move |conn| claims::request_ids(conn, &ids)).await
+    }
+
+    async fn sync_attempts_of_visit(
+        &self,
+        journey_id: i64,
+        visit_seq: i64,
+    ) -> Result<Vec<AttemptTrace>, StoreError> {
+        self.read(move |conn| claims::attempts_of_visit(conn, journey_id, visit_seq))
+            .await
+    }
+
+    async fn expired_sync_items(
+        &self,
+        canvas_id: CanvasId,
+        step_id: &StepId,
+        cutoff: i64,
+        limit: u32,
+    ) -> Result<Vec<SyncItemId>, StoreError> {
+        let step_id = step_id.clone();
+        self.read(move |conn| claims::expired(conn, canvas_id, &step_id, cutoff, limit))
+            .await
+    }
+
+    async fn ledger_entries(
+        &self,
+        audience_id: &str,
+        identifiers: Vec<String>,
+    ) -> Result<HashMap<String, LedgerEntry>, StoreError> {
+        let audience_id = audience_id.to_owned();
+        self.read(move |conn| ledger::entries(conn, &audience_id, &identifiers))
+            .await
+    }
+
+    async fn ledger_members(
+        &self,
+        audience_id: &str,
+        workspace_id: WorkspaceId,
+        external_ids: Vec<String>,
+    ) -> Result<Vec<(String, IdentifierKind, String)>, StoreError> {
+        let audience_id = audience_id.to_owned();
+        self.read(move |conn| ledger::members(conn, &audience_id, workspace_id, &external_ids))
+            .await
+    }
+
+    async fn record_ledger(
+        &self,
+        audience_id: &str,
+        writes: Vec<LedgerWrite>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let audience_id = audience_id.to_owned();
+        self.write(move |tx| ledger::record(tx, &audience_id, &writes, now))
+            .await
+    }
+
+    async fn record_target_status(&self, status: TargetStatus) -> Result<(), StoreError> {
+        self.write(move |tx| ledger::record_status(tx, &status))
+            .await
+    }
+
+    async fn target_statuses(&self, canvas_id: CanvasId) -> Result<Vec<TargetStatus>, StoreError> {
+        self.read(move |conn| ledger::statuses(conn, canvas_id))
+            .await
+    }
+}

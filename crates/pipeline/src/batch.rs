@@ -1,0 +1,334 @@
+//! One batch of one partition: claim due items with a lease, plan the request against the
+//! ledger, encode it, send it through the connection's client (and so its limiter), and
+//! hand the outcome to `settle`. An invalid request is split in halves until the offending
+//! records are alone.
+
+use std::collections::{HashMap, HashSet};
+
+use pinsync_core::canvas::{StepId, SyncAction};
+use pinsync_core::identifier::IdentifierKind;
+use pinsync_core::reason::ReasonCode;
+use pinsync_core::sync::batch_plan::{PlanItem, flush_due, plan_batch};
+use pinsync_core::sync::ledger::{LedgerEntry, MembershipState};
+use pinsync_core::sync::retry::FailureClass;
+use pinsync_pinterest::{ConnectionClient, RateCategory};
+use pinsync_store::sync::{ClaimRequest, ClaimedSyncItem, LedgerWrite};
+use pinsync_store::{CanvasId, WorkspaceId};
+
+use crate::classify::{failure_class, reset_hint_ms};
+use crate::config::millis;
+use crate::directory::ConnectionKey;
+use crate::encoder::encode;
+use crate::scheduler::BatchReport;
+use crate::settle::Settlement;
+use crate::target::SyncTarget;
+use crate::{Pipeline, PipelineError, telemetry};
+
+/// A (canvas, step) ready to send: its connection's client and its resolved target.
+#[derive(Debug, Clone)]
+pub(crate) struct Partition {
+    pub workspace_id: WorkspaceId,
+    pub canvas_id: CanvasId,
+    pub step_id: StepId,
+    pub connection: ConnectionKey,
+    pub client: ConnectionClient,
+    pub target: SyncTarget,
+}
+
+/// What one call of [`Pipeline::send_one_batch`] did.
+#[derive(Debug)]
+pub(crate) enum BatchResult {
+    /// A request was made (or items were finished without one).
+    Worked(BatchReport),
+    /// Nothing due is left in the partition.
+    Exhausted,
+    /// What is left is neither a full request nor old enough: it waits for its flush time.
+    NotDue,
+}
+
+/// A claimed item and the records it contributes to the request.
+#[derive(Debug, Clone)]
+pub(crate) struct PlannedItem {
+    pub claimed: ClaimedSyncItem,
+    pub records: Vec<(IdentifierKind, String)>,
+}
+
+impl Pipeline {
+    pub(crate) async fn send_one_batch(
+        &self,
+        partition: &Partition,
+    ) -> Result<BatchResult, PipelineError> {
+        let settings = &self.inner.settings;
+        let store = &self.inner.store;
+        let max_records = settings.max_records_per_request;
+        let now = self.now();
+        let claimed = store
+            .claim_sync_items(ClaimRequest {
+                canvas_id: partition.canvas_id,
+                step_id: partition.step_id.clone(),
+                worker: settings.worker_id.clone(),
+                now,
+                lease_until: now.saturating_add(millis(settings.lease)),
+                limit: u32::try_from(max_records).unwrap_or(u32::MAX),
+            })
+            .await?;
+        if claimed.is_empty() {
+            return Ok(BatchResult::Exhausted);
+        }
+        let records: usize = claimed.iter().map(|c| c.item.identifiers.len()).sum();
+        let oldest = claimed
+            .iter()
+            .map(|c| c.item.entered_at)
+            .min()
+            .unwrap_or(now);
+        let retries = claimed.iter().any(|c| c.item.attempts > 0);
+        let due = flush_due(
+            records as u64,
+            oldest,
+            retries,
+            now,
+            millis(settings.flush_interval),
+            max_records as u64,
+        );
+        if !due {
+            self.release(&claimed).await?;
+            return Ok(BatchResult::NotDue);
+        }
+        let mut report = BatchReport::new(partition);
+        let deleted = self
+            .inner
+            .deleted
+            .lock()
+            .contains(&(partition.canvas_id, partition.step_id.clone()));
+        if deleted {
+            let settlement = Settlement::Errored {
+                items: claimed,
+                reason: ReasonCode::AudienceDeleted,
+            };
+            self.settle(partition, settlement, &mut report).await?;
+            return Ok(BatchResult::Worked(report));
+        }
+
+        let lock = self.list_lock(&partition.target.customer_list_id);
+        let guard = lock.lock().await;
+        let (planned, settled, left_over) = self.plan(partition, claimed).await?;
+        self.release(&left_over).await?;
+        let mut settlements = Vec::new();
+        if !settled.is_empty() {
+            settlements.push(Settlement::Settled { items: settled });
+        }
+        if !planned.is_empty() {
+            self.send_group(partition, planned, &mut settlements, &mut report)
+                .await?;
+        }
+        drop(guard);
+        for settlement in settlements {
+            self.settle(partition, settlement, &mut report).await?;
+        }
+        Ok(BatchResult::Worked(report))
+    }
+
+    async fn release(&self, items: &[ClaimedSyncItem]) -> Result<(), PipelineError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let ids = items.iter().map(|c| c.item.id).collect();
+        self.inner
+            .store
+            .release_sync_items(ids, &self.inner.settings.worker_id)
+            .await?;
+        Ok(())
+    }
+
+    /// Plans the request: `(sent, settled without sending, left for later)`.
+    #[allow(clippy::type_complexity)]
+    async fn plan(
+        &self,
+        partition: &Partition,
+        claimed: Vec<ClaimedSyncItem>,
+    ) -> Result<
+        (
+            Vec<PlannedItem>,
+            Vec<(ClaimedSyncItem, pinsync_core::sync::batch_plan::Settled)>,
+            Vec<ClaimedSyncItem>,
+        ),
+        PipelineError,
+    > {
+        let store = &self.inner.store;
+        let target = &partition.target;
+        let mut kinds: HashMap<String, IdentifierKind> = HashMap::new();
+        let mut extras: HashMap<String, Vec<String>> = HashMap::new();
+        if target.action == SyncAction::Remove {
+            let users = claimed.iter().map(|c| c.item.external_id.clone()).collect();
+            let members = store
+                .ledger_members(&target.audience_id, partition.workspace_id, users)
+                .await?;
+            for (external_id, kind, hash) in members {
+                kinds.insert(hash.clone(), kind);
+                extras.entry(external_id).or_default().push(hash);
+            }
+        }
+        let mut plan_items = Vec::with_capacity(claimed.len());
+        for claimed_item in &claimed {
+            let item = &claimed_item.item;
+            let mut records: Vec<String> = Vec::with_capacity(item.identifiers.len());
+            for (kind, hash) in &item.identifiers {
+                kinds.insert(hash.clone(), *kind);
+                records.push(hash.clone());
+            }
+            for hash in extras.get(&item.external_id).into_iter().flatten() {
+                if !records.contains(hash) {
+                    records.push(hash.clone());
+                }
+            }
+            plan_items.push(PlanItem {
+                item_id: item.id.0,
+                action: item.action,
+                records,
+            });
+        }
+        let all: Vec<String> = kinds.keys().cloned().collect();
+        let ledger = store.ledger_entries(&target.audience_id, all).await?;
+        let plan = plan_batch(
+            &plan_items,
+            target.action,
+            self.inner.settings.max_records_per_request,
+            |record| ledger.get(record).copied(),
+        );
+        let in_request: HashSet<&str> = plan.records.iter().map(String::as_str).collect();
+        let mut by_id: HashMap<i64, (ClaimedSyncItem, Vec<String>)> = claimed
+            .into_iter()
+            .zip(plan_items)
+            .map(|(claimed, plan_item)| (plan_item.item_id, (claimed, plan_item.records)))
+            .collect();
+        let mut planned = Vec::new();
+        for id in &plan.sent_items {
+            if let Some((claimed, records)) = by_id.remove(id) {
+                let records = records
+                    .into_iter()
+                    .filter(|record| in_request.contains(record.as_str()))
+                    .filter_map(|record| kinds.get(&record).map(|kind| (*kind, record)))
+                    .collect();
+                planned.push(PlannedItem { claimed, records });
+            }
+        }
+        let settled = plan
+            .settled
+            .iter()
+            .filter_map(|(id, why)| by_id.remove(id).map(|(claimed, _)| (claimed, *why)))
+            .collect();
+        let left_over = plan
+            .left_over
+            .iter()
+            .filter_map(|id| by_id.remove(id).map(|(claimed, _)| claimed))
+            .collect();
+        Ok((planned, settled, left_over))
+    }
+
+    /// Sends the records of `items` in one request; on an invalid request, splits them in
+    /// halves and sends each. Successful sends are written to the ledger here, under the
+    /// list's lock; everything else is settled by the caller after the lock is released.
+    async fn send_group(
+        &self,
+        partition: &Partition,
+        items: Vec<PlannedItem>,
+        settlements: &mut Vec<Settlement>,
+        report: &mut BatchReport,
+    ) -> Result<(), PipelineError> {
+        let target = &partition.target;
+        let mut records: Vec<String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for item in &items {
+            for (_, record) in &item.records {
+                if seen.insert(record) {
+                    records.push(record.clone());
+                }
+            }
+        }
+        let body = match encode(target.action, &records) {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::error!(%error, canvas_id = %partition.canvas_id, step_id = %partition.step_id, "refusing to send a batch");
+                let items = items.into_iter().map(|item| item.claimed).collect();
+                settlements.push(Settlement::Errored {
+                    items,
+                    reason: ReasonCode::InvalidRequest,
+                });
+                return Ok(());
+            }
+        };
+        telemetry::limiter_wait(
+            partition
+                .client
+                .limiter()
+                .current_wait(RateCategory::AdsWrite),
+        );
+        telemetry::batch_fill(records.len(), self.inner.settings.max_records_per_request);
+        let result = partition
+            .client
+            .update_customer_list(&target.ad_account_id, &target.customer_list_id, &body)
+            .await;
+        report.requests += 1;
+        match result {
+            Ok(response) => {
+                telemetry::request("success");
+                report.records_sent += records.len();
+                self.write_ledger(partition, &items).await?;
+                let items = items.into_iter().map(|item| item.claimed).collect();
+                settlements.push(Settlement::Synced {
+                    items,
+                    request_id: response.request_id,
+                });
+            }
+            Err(error) => {
+                let class = failure_class(&error);
+                telemetry::request(class.reason().as_str());
+                if class == FailureClass::InvalidRequest && items.len() > 1 {
+                    let mut first = items;
+                    let second = first.split_off(first.len() / 2);
+                    Box::pin(self.send_group(partition, first, settlements, report)).await?;
+                    Box::pin(self.send_group(partition, second, settlements, report)).await?;
+                    return Ok(());
+                }
+                let items = items.into_iter().map(|item| item.claimed).collect();
+                settlements.push(Settlement::Failed {
+                    items,
+                    class,
+                    request_id: error.request_id().map(str::to_owned),
+                    reset_hint_ms: reset_hint_ms(&error),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn write_ledger(
+        &self,
+        partition: &Partition,
+        items: &[PlannedItem],
+    ) -> Result<(), PipelineError> {
+        let state = MembershipState::after(partition.target.action);
+        let mut writes = Vec::new();
+        for item in items {
+            let claimed = &item.claimed.item;
+            for (kind, record) in &item.records {
+                telemetry::records_sent(partition.target.action, *kind, 1);
+                writes.push(LedgerWrite {
+                    identifier_sha256: record.clone(),
+                    kind: *kind,
+                    workspace_id: partition.workspace_id,
+                    external_id: claimed.external_id.clone(),
+                    entry: LedgerEntry {
+                        state,
+                        last_item_id: claimed.id.0,
+                    },
+                });
+            }
+        }
+        self.inner
+            .store
+            .record_ledger(&partition.target.audience_id, writes, self.now())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! The outcome of a request applied to its users: synced users are completed, retryable
+//! failures store their next attempt time, failures that need a human pause the connection
+//! (users stay pending), and final failures make users errored, each with its reason.
+
+use std::collections::BTreeMap;
+
+use pinsync_core::reason::ReasonCode;
+use pinsync_core::sync::batch_plan::Settled;
+use pinsync_core::sync::retry::{Decision, Failure, FailureClass, decide};
+use pinsync_store::sync::{AttemptRecord, ClaimedSyncItem};
+use pinsync_store::{SyncDetail, SyncItemId, SyncOutcome};
+
+use crate::batch::Partition;
+use crate::directory::ConnectionEvent;
+use crate::scheduler::BatchReport;
+use crate::{Pipeline, PipelineError, telemetry};
+
+/// What happened to a group of claimed items.
+#[derive(Debug)]
+pub(crate) enum Settlement {
+    /// Pinterest acknowledged their records.
+    Synced {
+        items: Vec<ClaimedSyncItem>,
+        request_id: Option<String>,
+    },
+    /// The request failed.
+    Failed {
+        items: Vec<ClaimedSyncItem>,
+        class: FailureClass,
+        request_id: Option<String>,
+        reset_hint_ms: Option<i64>,
+    },
+    /// Nothing needed sending (already members, or overtaken by a later step).
+    Settled {
+        items: Vec<(ClaimedSyncItem, Settled)>,
+    },
+    /// Errored without a request (the audience is known to be deleted; an unhashed record).
+    Errored {
+        items: Vec<ClaimedSyncItem>,
+        reason: ReasonCode,
+    },
+}
+
+impl Pipeline {
+    pub(crate) async fn settle(
+        &self,
+        partition: &Partition,
+        settlement: Settlement,
+        report: &mut BatchReport,
+    ) -> Result<(), PipelineError> {
+        let now = self.now();
+        match settlement {
+            Settlement::Synced { items, request_id } => {
+                self.log_attempt(&items, request_id.clone(), "success", None, None)
+                    .await?;
+                for claimed in &items {
+                    telemetry::end_to_end(claimed.item.action, now - claimed.item.entered_at);
+                }
+                report.synced += items.len() as u64;
+                self.complete(&items, |detail| SyncOutcome::Synced { detail }, request_id)
+                    .await
+            }
+            Settlement::Settled { items } => {
+                for (outcome, reason) in [
+                    (Settled::AlreadyMember, Some(ReasonCode::AlreadyMember)),
+                    (Settled::Superseded, None),
+                ] {
+                    let group: Vec<ClaimedSyncItem> = items
+                        .iter()
+                        .filter(|(_, why)| *why == outcome)
+                        .map(|(claimed, _)| claimed.clone())
+                        .collect();
+                    if group.is_empty() {
+                        continue;
+                    }
+                    let name = match outcome {
+                        Settled::AlreadyMember => "already_member",
+                        Settled::Superseded => "superseded",
+                    };
+                    self.log_attempt(&group, None, name, reason, None).await?;
+                    report.synced += group.len() as u64;
+                    self.complete(&group, |detail| SyncOutcome::Synced { detail }, None)
+                        .await?;
+                }
+                Ok(())
+            }
+            Settlement::Errored { items, reason } => {
+                self.log_attempt(&items, None, reason.as_str(), Some(reason), None)
+                    .await?;
+                report.errored += items.len() as u64;
+                self.complete(
+                    &items,
+                    |detail| SyncOutcome::Errored { reason, detail },
+                    None,
+                )
+                .await
+            }
+            Settlement::Failed {
+                items,
+                class,
+                request_id,
+                reset_hint_ms,
+            } => {
+                self.settle_failure(partition, items, class, request_id, reset_hint_ms, report)
+                    .await
+            }
+        }
+    }
+
+    async fn settle_failure(
+        &self,
+        partition: &Partition,
+        items: Vec<ClaimedSyncItem>,
+        class: FailureClass,
+        request_id: Option<String>,
+        reset_hint_ms: Option<i64>,
+        report: &mut BatchReport,
+    ) -> Result<(), PipelineError> {
+        let now = self.now();
+        let jitter: f64 = rand::random();
+        let mut retries: BTreeMap<i64, Vec<ClaimedSyncItem>> = BTreeMap::new();
+        let mut given_up: BTreeMap<ReasonCode, Vec<ClaimedSyncItem>> = BTreeMap::new();
+        let mut paused: Vec<ClaimedSyncItem> = Vec::new();
+        let mut pause_reason = None;
+        for claimed in items {
+            let failure = Failure {
+                attempt: claimed.item.attempts + 1,
+                class,
+                reset_after_ms: reset_hint_ms,
+                first_attempt_at: claimed.first_attempt_at.unwrap_or(now),
+            };
+            match decide(&self.inner.settings.retry, &failure, now, jitter) {
+                Decision::RetryAt(at) => retries.entry(at).or_default().push(claimed),
+                Decision::GiveUp(reason) => given_up.entry(reason).or_default().push(claimed),
+                Decision::Pause(reason) => {
+                    pause_reason = Some(reason);
+                    paused.push(claimed);
+                }
+            }
+        }
+        let reason = class.reason();
+        for (at, group) in retries {
+            telemetry::retries(reason, group.len() as u64);
+            report.retried += group.len() as u64;
+            self.log_attempt(
+                &group,
+                request_id.clone(),
+                reason.as_str(),
+                Some(reason),
+                Some(at),
+            )
+            .await?;
+        }
+        if let Some(pause_reason) = pause_reason {
+            // The users stay pending and due; the paused partition is simply not claimed.
+            report.paused = Some(pause_reason);
+            self.log_attempt(
+                &paused,
+                request_id.clone(),
+                reason.as_str(),
+                Some(reason),
+                Some(now),
+            )
+            .await?;
+            let connection = partition.connection.clone();
+            let event = match class {
+                FailureClass::AccessLost => ConnectionEvent::AccessLost {
+                    connection,
+                    ad_account_id: partition.target.ad_account_id.clone(),
+                },
+                _ => ConnectionEvent::InvalidToken { connection },
+            };
+            self.inner.directory.report(event).await;
+        }
+        for (reason, group) in given_up {
+            if reason == ReasonCode::AudienceDeleted {
+                self.mark_deleted(partition).await;
+            }
+            report.errored += group.len() as u64;
+            self.log_attempt(
+                &group,
+                request_id.clone(),
+                reason.as_str(),
+                Some(reason),
+                None,
+            )
+            .await?;
+            self.complete(
+                &group,
+                |detail| SyncOutcome::Errored { reason, detail },
+                None,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn mark_deleted(&self, partition: &Partition) {
+        let newly = self
+            .inner
+            .deleted
+            .lock()
+            .insert((partition.canvas_id, partition.step_id.clone()));
+        if newly {
+            tracing::warn!(canvas_id = %partition.canvas_id, step_id = %partition.step_id, "audience deleted on pinterest; its users become errored");
+            self.inner
+                .directory
+                .report(ConnectionEvent::AudienceDeleted {
+                    connection: partition.connection.clone(),
+                    canvas_id: partition.canvas_id,
+                    step_id: partition.step_id.clone(),
+                    audience_id: partition.target.audience_id.clone(),
+                })
+                .await;
+        }
+    }
+
+    async fn log_attempt(
+        &self,
+        items: &[ClaimedSyncItem],
+        request_id: Option<String>,
+        outcome: &str,
+        reason: Option<ReasonCode>,
+        retry_at: Option<i64>,
+    ) -> Result<(), PipelineError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        self.inner
+            .store
+            .record_sync_attempt(AttemptRecord {
+                item_ids: items.iter().map(|c| c.item.id).collect(),
+                request_id,
+                outcome: outcome.to_owned(),
+                reason,
+                retry_at,
+                now: self.now(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Completes items with the request ids of all their attempts in the trace.
+    pub(crate) async fn complete(
+        &self,
+        items: &[ClaimedSyncItem],
+        outcome: impl Fn(SyncDetail) -> SyncOutcome,
+        request_id: Option<String>,
+    ) -> Result<(), PipelineError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let retried: Vec<SyncItemId> = items
+            .iter()
+            .filter(|c| c.item.attempts > 0)
+            .map(|c| c.item.id)
+            .collect();
+        let mut earlier = if retried.is_empty() {
+            Default::default()
+        } else {
+            self.inner.store.sync_request_ids(retried).await?
+        };
+        let outcomes = items
+            .iter()
+            .map(|claimed| {
+                let mut request_ids = earlier.remove(&claimed.item.id).unwrap_or_default();
+                if let Some(id) = &request_id
+                    && !request_ids.contains(id)
+                {
+                    request_ids.push(id.clone());
+                }
+                (claimed.item.id, outcome(SyncDetail { request_ids }))
+            })
+            .collect();
+        self.inner
+            .store
+            .complete_sync_items(outcomes, self.now())
+            .await?;
+        Ok(())
+    }
+}

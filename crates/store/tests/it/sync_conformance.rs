@@ -1,0 +1,330 @@
+//! The sync pipeline's part of the conformance suite: due partitions, leased claims,
+//! attempts with stored retry times, and the membership ledger, for every backend.
+
+use pinsync_core::canvas::{CanvasDefinition, StepId, SyncAction};
+use pinsync_core::identifier::IdentifierKind;
+use pinsync_core::reason::ReasonCode;
+use pinsync_core::sync::ledger::{LedgerEntry, MembershipState};
+use pinsync_store::sync::{AttemptRecord, ClaimRequest, LedgerWrite};
+use pinsync_store::{
+    CanvasId, CanvasStatus, EntryCandidate, FieldUpdate, Store, StoredIdentifier, SyncItemId,
+    UserUpsert, WorkspaceId,
+};
+
+/// Stamps out one `#[tokio::test]` per sync conformance test for a backend.
+#[macro_export]
+macro_rules! sync_conformance_suite {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            $crate::sync_conformance_suite!(@tests $make;
+                entered_users_show_up_as_one_due_partition,
+                a_claim_is_a_lease_that_expires,
+                a_retry_stores_its_next_attempt_time_and_counts_the_attempt,
+                the_ledger_never_moves_backwards,
+                ledger_members_are_listed_per_user,
+                items_past_the_horizon_are_found,
+            );
+        }
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let fixture = $make.await;
+                $crate::sync_conformance::$name(&*fixture).await;
+            }
+        )*
+    };
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+fn digest(n: u32) -> String {
+    format!("{n:064x}")
+}
+
+/// An active Canvas whose entry step adds users to an existing audience by email.
+async fn canvas_with_users(store: &dyn Store, users: u32) -> (WorkspaceId, CanvasId) {
+    let workspace = store.ensure_workspace("acme").await.unwrap();
+    let definition = CanvasDefinition::parse_json(
+        r#"{"name": "c", "entry_step_id": "add", "steps": [
+            {"id": "add", "name": "Add", "type": "audience_sync", "partner": "pinterest",
+             "ad_account_id": "549770573673", "audience": {"existing": {"audience_id": "42"}},
+             "action": "add", "match_fields": ["email"], "next": null}]}"#,
+    )
+    .unwrap();
+    let canvas = store
+        .create_canvas(workspace.id, definition, T0)
+        .await
+        .unwrap();
+    store
+        .set_canvas_status(
+            workspace.id,
+            canvas.id,
+            &[CanvasStatus::Draft],
+            CanvasStatus::Active,
+            T0,
+        )
+        .await
+        .unwrap();
+    let candidates = (0..users)
+        .map(|n| EntryCandidate {
+            user: UserUpsert {
+                external_id: format!("user-{n}"),
+                email: FieldUpdate::Set(StoredIdentifier::valid(digest(n))),
+                ..UserUpsert::default()
+            },
+            entry_properties: None,
+        })
+        .collect();
+    store
+        .enter_users(workspace.id, canvas.id, candidates, T0)
+        .await
+        .unwrap();
+    (workspace.id, canvas.id)
+}
+
+fn claim(canvas: CanvasId, worker: &str, now: i64, limit: u32) -> ClaimRequest {
+    ClaimRequest {
+        canvas_id: canvas,
+        step_id: StepId::from("add"),
+        worker: worker.into(),
+        now,
+        lease_until: now + 30_000,
+        limit,
+    }
+}
+
+pub async fn entered_users_show_up_as_one_due_partition(store: &dyn Store) {
+    let (_, canvas) = canvas_with_users(store, 3).await;
+    let due = store.due_sync_partitions(T0).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].canvas_id, due[0].items, due[0].records),
+        (canvas, 3, 3)
+    );
+    assert_eq!(due[0].oldest_entered_at, T0);
+    assert!(!due[0].holds_retries);
+    assert!(store.due_sync_partitions(T0 - 1).await.unwrap().is_empty());
+}
+
+pub async fn a_claim_is_a_lease_that_expires(store: &dyn Store) {
+    let (_, canvas) = canvas_with_users(store, 5).await;
+    let first = store
+        .claim_sync_items(claim(canvas, "a", T0, 2))
+        .await
+        .unwrap();
+    let second = store
+        .claim_sync_items(claim(canvas, "b", T0, 10))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!(second.len(), 3);
+    assert!(first[0].item.id < first[1].item.id && first[1].item.id < second[0].item.id);
+    assert_eq!(
+        first[0].item.identifiers,
+        [(IdentifierKind::Email, digest(0))]
+    );
+    assert!(
+        store
+            .claim_sync_items(claim(canvas, "c", T0 + 29_999, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    store
+        .release_sync_items(vec![second[0].item.id], "not-b")
+        .await
+        .unwrap();
+    store
+        .release_sync_items(vec![second[1].item.id], "b")
+        .await
+        .unwrap();
+    let released = store
+        .claim_sync_items(claim(canvas, "c", T0 + 1, 10))
+        .await
+        .unwrap();
+    assert_eq!(released.len(), 1, "only the holder's release frees an item");
+
+    let after_expiry = store
+        .claim_sync_items(claim(canvas, "d", T0 + 30_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(after_expiry.len(), 4);
+}
+
+pub async fn a_retry_stores_its_next_attempt_time_and_counts_the_attempt(store: &dyn Store) {
+    let (_, canvas) = canvas_with_users(store, 2).await;
+    let claimed = store
+        .claim_sync_items(claim(canvas, "a", T0, 10))
+        .await
+        .unwrap();
+    let ids: Vec<SyncItemId> = claimed.iter().map(|c| c.item.id).collect();
+    store
+        .record_sync_attempt(AttemptRecord {
+            item_ids: ids.clone(),
+            request_id: Some("rid-1".into()),
+            outcome: "rate_limited".into(),
+            reason: Some(ReasonCode::RateLimited),
+            retry_at: Some(T0 + 60_000),
+            now: T0 + 10,
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .due_sync_partitions(T0 + 59_999)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let due = store.due_sync_partitions(T0 + 60_000).await.unwrap();
+    assert!(due[0].holds_retries);
+    let again = store
+        .claim_sync_items(claim(canvas, "b", T0 + 60_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 2);
+    assert_eq!(again[0].item.attempts, 1);
+    assert_eq!(again[0].first_attempt_at, Some(T0 + 10));
+    let request_ids = store.sync_request_ids(ids.clone()).await.unwrap();
+    assert_eq!(request_ids[&ids[0]], ["rid-1"]);
+    let trace = store
+        .sync_attempts_of_visit(again[0].item.journey_id, 0)
+        .await
+        .unwrap();
+    assert_eq!(trace.len(), 1);
+    assert_eq!(trace[0].reason.as_deref(), Some("rate_limited"));
+}
+
+pub async fn the_ledger_never_moves_backwards(store: &dyn Store) {
+    let workspace = store.ensure_workspace("acme").await.unwrap();
+    let write = |state, last_item_id| LedgerWrite {
+        identifier_sha256: digest(1),
+        kind: IdentifierKind::Email,
+        workspace_id: workspace.id,
+        external_id: "u".into(),
+        entry: LedgerEntry {
+            state,
+            last_item_id,
+        },
+    };
+    store
+        .record_ledger("42", vec![write(MembershipState::Removed, 9)], T0)
+        .await
+        .unwrap();
+    store
+        .record_ledger("42", vec![write(MembershipState::Member, 5)], T0)
+        .await
+        .unwrap();
+    let entries = store
+        .ledger_entries("42", vec![digest(1), digest(2)])
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[&digest(1)],
+        LedgerEntry {
+            state: MembershipState::Removed,
+            last_item_id: 9
+        }
+    );
+    store
+        .record_ledger("42", vec![write(MembershipState::Member, 10)], T0)
+        .await
+        .unwrap();
+    let entries = store.ledger_entries("42", vec![digest(1)]).await.unwrap();
+    assert_eq!(entries[&digest(1)].state, MembershipState::Member);
+    assert!(
+        store
+            .ledger_entries("43", vec![digest(1)])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn ledger_members_are_listed_per_user(store: &dyn Store) {
+    let workspace = store.ensure_workspace("acme").await.unwrap();
+    let write = |n, user: &str, state| LedgerWrite {
+        identifier_sha256: digest(n),
+        kind: IdentifierKind::Gaid,
+        workspace_id: workspace.id,
+        external_id: user.into(),
+        entry: LedgerEntry {
+            state,
+            last_item_id: 1,
+        },
+    };
+    store
+        .record_ledger(
+            "42",
+            vec![
+                write(1, "u", MembershipState::Member),
+                write(2, "u", MembershipState::Member),
+                write(3, "u", MembershipState::Removed),
+                write(4, "v", MembershipState::Member),
+            ],
+            T0,
+        )
+        .await
+        .unwrap();
+    let members = store
+        .ledger_members("42", workspace.id, vec!["u".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        members,
+        [
+            ("u".to_string(), IdentifierKind::Gaid, digest(1)),
+            ("u".to_string(), IdentifierKind::Gaid, digest(2)),
+        ]
+    );
+}
+
+pub async fn items_past_the_horizon_are_found(store: &dyn Store) {
+    let (_, canvas) = canvas_with_users(store, 2).await;
+    let step = StepId::from("add");
+    assert!(
+        store
+            .expired_sync_items(canvas, &step, T0 - 1, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .expired_sync_items(canvas, &step, T0, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let claimed = store
+        .claim_sync_items(claim(canvas, "a", T0, 1))
+        .await
+        .unwrap();
+    store
+        .record_sync_attempt(AttemptRecord {
+            item_ids: vec![claimed[0].item.id],
+            request_id: None,
+            outcome: "transient".into(),
+            reason: Some(ReasonCode::Transient),
+            retry_at: Some(T0 + 1_000),
+            now: T0 + 500,
+        })
+        .await
+        .unwrap();
+    let expired = store
+        .expired_sync_items(canvas, &step, T0 + 100, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        expired.len(),
+        1,
+        "the horizon counts from the first attempt"
+    );
+}
+
+sync_conformance_suite!(sqlite_sync, crate::sqlite::fresh_sqlite());
