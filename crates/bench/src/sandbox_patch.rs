@@ -82,6 +82,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
     let bodies = Arc::new(request_bodies());
     let succeeded = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
+    let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(options.seconds);
     let mut workers = Vec::with_capacity(options.concurrency);
@@ -116,6 +117,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         worker.await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu_seconds = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
     running.shutdown().await?;
 
     let requests = succeeded.load(Ordering::Relaxed);
@@ -131,5 +133,21 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         "records_per_s": requests_per_s * RECORDS_PER_REQUEST as f64,
         "goal_requests_per_s": GOAL_REQUESTS_PER_S,
         "ratio_to_goal": requests_per_s / GOAL_REQUESTS_PER_S,
+        // CPU used by this process (sandbox and client together) while sending; on a shared
+        // machine requests per CPU-second is the figure that does not depend on other load.
+        "cpu_seconds": cpu_seconds,
+        "requests_per_cpu_s": cpu_seconds.filter(|s| *s > 0.0).map(|s| requests as f64 / s),
     }))
+}
+
+/// User + system CPU time of this process, from `/proc/self/stat` (Linux; `None` elsewhere).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // The kernel reports clock ticks; USER_HZ is 100 on every Linux platform Rust supports.
+    Some((utime + stime) / 100.0)
 }

@@ -211,7 +211,7 @@ fn render_page(state: &SandboxState, request: &AuthorizeRequest) -> String {
          <style>body{{font-family:sans-serif;max-width:36em;margin:3em auto}}button{{margin-right:1em}}</style></head>\
          <body><h1>Pinterest sandbox</h1>\
          <p><strong>{app}</strong> would like to:</p><ul>{scopes}</ul>\
-         <form method=\"post\" action=\"/oauth/\">{fields}\
+         <form method=\"post\" action=\"./\">{fields}\
          <fieldset><legend>Sign in as</legend>{users}</fieldset>\
          <p><button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></p>\
