@@ -117,7 +117,9 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         worker.await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu_seconds = process_cpu_seconds().zip(cpu_before).map(|(after, before)| after - before);
+    let cpu_seconds = process_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     running.shutdown().await?;
 
     let requests = succeeded.load(Ordering::Relaxed);
