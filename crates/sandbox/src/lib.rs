@@ -39,6 +39,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
@@ -79,6 +80,9 @@ impl Sandbox {
     /// Routes: `/v5/...`, `/oauth/` (consent page and its form POST), `/_sandbox/...`.
     pub fn router(&self) -> Router {
         let state = self.state.clone();
+        // Room for the largest allowed `records` string (~65 bytes a record) plus JSON framing.
+        let max_records = state.config.customer_lists.max_records_per_request;
+        let body_limit = (max_records.saturating_mul(80)).max(2 * 1024 * 1024);
         let api = Router::new()
             .route("/v5/oauth/token", post(oauth::token))
             .route("/v5/oauth/token/revoke", post(oauth::revoke))
@@ -105,6 +109,7 @@ impl Sandbox {
                 get(audiences::get).patch(audiences::update),
             )
             .route_layer(from_fn_with_state(state.clone(), gateway::api_gateway))
+            .layer(DefaultBodyLimit::max(body_limit))
             .route("/oauth/", get(consent::page).post(consent::decide))
             .with_state(state.clone());
         api.merge(control::router(self.clone()))

@@ -335,3 +335,25 @@ async fn a_list_leaves_processing_after_the_configured_delay() {
         "TOO_SMALL"
     );
 }
+
+#[tokio::test]
+async fn a_raised_records_limit_accepts_bodies_beyond_axums_default_size() {
+    let mut config = SandboxConfig::default();
+    config.customer_lists.max_records_per_request = 40_000;
+    let sandbox = spawn_with(config).await;
+    let alice = sandbox.token(ALICE);
+    let id = sandbox
+        .create_list(&alice, SHARED_ACCOUNT, "a@example.com")
+        .await;
+    // 40,000 records of 65 bytes are about 2.6 MB, above axum's 2 MB default.
+    let records = sha256_records(40_000, 4).join(",");
+    let patched = sandbox
+        .patch(
+            &alice,
+            &list_path(&id),
+            json!({"operation_type":"ADD","records":records}),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+    assert_eq!(sandbox.sandbox().list_members(&id).unwrap().len(), 40_001);
+}
