@@ -148,9 +148,9 @@ impl ConnectionService {
         let client = self.account_client(workspace, ad_account_id).await?;
         let page_size = page_size.clamp(1, MAX_PAGE_SIZE);
         let mut position: usize = match bookmark {
-            Some(text) => text
-                .parse()
-                .map_err(|_| ConnectError::Invalid("bookmark is not one pinsync returned".into()))?,
+            Some(text) => text.parse().map_err(|_| {
+                ConnectError::Invalid("bookmark is not one pinsync returned".into())
+            })?,
             None => 0,
         };
         let needle = query.trim().to_lowercase();
@@ -182,7 +182,9 @@ impl ConnectionService {
             };
             let page = match client.list_audiences(ad_account_id, &request, None).await {
                 Ok(page) => page.value,
-                Err(error) => return Err(self.note_error(workspace, Some(ad_account_id), error).await),
+                Err(error) => {
+                    return Err(self.note_error(workspace, Some(ad_account_id), error).await);
+                }
             };
             if cached.audiences.is_empty() {
                 cached.fetched_at = Instant::now();
@@ -223,7 +225,12 @@ impl ConnectionService {
             Err(PinterestError::InvalidRequest { .. }) => {
                 let pending = self
                     .store
-                    .insert_pending_audience(workspace, ad_account_id, name, pinsync_store::now_millis())
+                    .insert_pending_audience(
+                        workspace,
+                        ad_account_id,
+                        name,
+                        pinsync_store::now_millis(),
+                    )
                     .await?;
                 return Ok(CreatedAudience::PendingCreation {
                     pending_id: pending.id,
@@ -262,7 +269,8 @@ impl ConnectionService {
             Ok(audience) => audience.value,
             Err(error) => return Err(self.note_error(workspace, Some(ad_account_id), error).await),
         };
-        self.audiences.forget(&(workspace, ad_account_id.to_owned()));
+        self.audiences
+            .forget(&(workspace, ad_account_id.to_owned()));
         Ok(audience)
     }
 
@@ -276,7 +284,9 @@ impl ConnectionService {
         first_records: Records,
     ) -> Result<CreatedAudience, ConnectError> {
         let Some(pending) = self.store.pending_audience(workspace, pending_id).await? else {
-            return Err(ConnectError::Invalid(format!("no pending audience {pending_id}")));
+            return Err(ConnectError::Invalid(format!(
+                "no pending audience {pending_id}"
+            )));
         };
         if let (Some(list), Some(audience)) = (&pending.customer_list_id, &pending.audience_id) {
             return Ok(CreatedAudience::Created {
@@ -300,7 +310,13 @@ impl ConnectionService {
             .create_audience_over(&client, workspace, ad_account_id, &pending.name, &list)
             .await?;
         self.store
-            .complete_pending_audience(workspace, pending_id, &list.id, &audience.id, pinsync_store::now_millis())
+            .complete_pending_audience(
+                workspace,
+                pending_id,
+                &list.id,
+                &audience.id,
+                pinsync_store::now_millis(),
+            )
             .await?;
         Ok(CreatedAudience::Created {
             audience_id: audience.id,
@@ -325,7 +341,9 @@ impl ConnectionService {
             Some(list_id) => match client.get_customer_list(ad_account_id, list_id).await {
                 Ok(list) => Some(list.value),
                 Err(PinterestError::NotFound { .. }) => None,
-                Err(error) => return Err(self.note_error(workspace, Some(ad_account_id), error).await),
+                Err(error) => {
+                    return Err(self.note_error(workspace, Some(ad_account_id), error).await);
+                }
             },
             None => None,
         };

@@ -8,7 +8,9 @@ use crate::cipher::CipherError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("the OAuth state is missing or does not match a connection attempt of pinsync; start again from the connect endpoint")]
+    #[error(
+        "the OAuth state is missing or does not match a connection attempt of pinsync; start again from the connect endpoint"
+    )]
     StateMismatch,
     #[error("this OAuth state was already used; start again from the connect endpoint")]
     StateReused,
@@ -26,7 +28,9 @@ pub enum ConnectError {
     InvalidToken,
     #[error("ad account {0} is not one of the connection's ad accounts")]
     UnknownAdAccount(String),
-    #[error("ad account {0} is not selected for syncing; select it with PUT /api/v1/partners/pinterest/ad_accounts")]
+    #[error(
+        "ad account {0} is not selected for syncing; select it with PUT /api/v1/partners/pinterest/ad_accounts"
+    )]
     AdAccountNotSelected(String),
     #[error("{0}")]
     Invalid(String),

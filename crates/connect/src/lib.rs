@@ -24,6 +24,8 @@ pub mod service;
 pub mod status;
 mod tokens;
 
+pub use tokens::token_context;
+
 pub use audiences::{AudiencePage, AudienceStatus, CreatedAudience};
 pub use cipher::{CipherError, TokenCipher};
 pub use error::ConnectError;

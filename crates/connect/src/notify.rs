@@ -93,7 +93,12 @@ impl Notifier {
             .store
             .record_event(event, pinsync_store::now_millis())
             .await?;
-        tracing::info!(workspace = workspace.0, kind, event_id = stored.id, "event recorded");
+        tracing::info!(
+            workspace = workspace.0,
+            kind,
+            event_id = stored.id,
+            "event recorded"
+        );
         Ok(stored)
     }
 

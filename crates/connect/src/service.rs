@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use pinsync_pinterest::models::TokenResponse;
 use pinsync_pinterest::{
     ConnectionClient, PinterestClient, PinterestConfig, RateLimitConfig, RateLimiterRegistry,
     RevocableToken, TokenSet,
 };
-use pinsync_pinterest::models::TokenResponse;
 use pinsync_store::{
     EncryptedTokens, NewConnection, OAuthStateOutcome, Store, StoredAdAccount, WorkspaceId,
 };
@@ -142,7 +142,10 @@ impl ConnectionService {
             Some(other) => return Err(ConnectError::OAuthError(other.to_owned())),
             None => {}
         }
-        let code = params.code.filter(|c| !c.is_empty()).ok_or(ConnectError::MissingCode)?;
+        let code = params
+            .code
+            .filter(|c| !c.is_empty())
+            .ok_or(ConnectError::MissingCode)?;
         let granted = self
             .client
             .exchange_code(&code, &self.settings.redirect_uri)
@@ -240,7 +243,11 @@ impl ConnectionService {
         ad_account_ids: Vec<String>,
     ) -> Result<ConnectionView, ConnectError> {
         self.require_connection(workspace).await?;
-        match self.store.select_ad_accounts(workspace, ad_account_ids).await {
+        match self
+            .store
+            .select_ad_accounts(workspace, ad_account_ids)
+            .await
+        {
             Err(pinsync_store::StoreError::NotFound(what)) => {
                 return Err(ConnectError::UnknownAdAccount(
                     what.trim_start_matches("ad account ").to_owned(),
@@ -258,9 +265,14 @@ impl ConnectionService {
                 let token = self
                     .cipher
                     .decrypt(stored, &token_context(workspace, "refresh_token"))?;
-                let revocable = RevocableToken::Refresh(pinsync_pinterest::RefreshToken::new(token));
+                let revocable =
+                    RevocableToken::Refresh(pinsync_pinterest::RefreshToken::new(token));
                 if let Err(error) = self.client.revoke(&revocable).await {
-                    tracing::warn!(workspace = workspace.0, kind = error.kind(), "revoking the refresh token failed");
+                    tracing::warn!(
+                        workspace = workspace.0,
+                        kind = error.kind(),
+                        "revoking the refresh token failed"
+                    );
                 }
             }
         }

@@ -9,8 +9,10 @@ pub const EXPIRING_SOON_MS: i64 = 7 * 24 * 3600 * 1000;
 
 pub const MESSAGE_CONNECTED: &str = "Pinterest is connected.";
 pub const MESSAGE_EXPIRING_SOON: &str = "Pinterest's authorization expires within 7 days: disconnect and reconnect Pinterest to renew it.";
-pub const MESSAGE_INVALID_TOKEN: &str = "Pinterest rejected pinsync's access token: disconnect and reconnect Pinterest.";
-pub const MESSAGE_DISCONNECTED: &str = "Pinterest is not connected: connect it with GET /api/v1/partners/pinterest/connect.";
+pub const MESSAGE_INVALID_TOKEN: &str =
+    "Pinterest rejected pinsync's access token: disconnect and reconnect Pinterest.";
+pub const MESSAGE_DISCONNECTED: &str =
+    "Pinterest is not connected: connect it with GET /api/v1/partners/pinterest/connect.";
 pub const MESSAGE_ACCESS_LOST: &str = "pinsync lost access to this ad account: disconnect and reconnect Pinterest; make sure the Business Hub admin gave the app access to this ad account.";
 
 /// The status of a connection as the API reports it.
@@ -89,7 +91,11 @@ impl From<&StoredAdAccount> for AdAccountView {
             name: account.name.clone(),
             roles: account.permissions.clone(),
             selected: account.selected,
-            status: if account.access_lost { "access_lost" } else { "ok" },
+            status: if account.access_lost {
+                "access_lost"
+            } else {
+                "ok"
+            },
             message: account.access_lost.then_some(MESSAGE_ACCESS_LOST),
         }
     }
@@ -172,7 +178,10 @@ mod tests {
     fn a_refresh_token_within_seven_days_of_expiry_is_expiring_soon() {
         let now = 1_000_000_000;
         let table = [
-            (Some(now + EXPIRING_SOON_MS + 1), ConnectionStatus::Connected),
+            (
+                Some(now + EXPIRING_SOON_MS + 1),
+                ConnectionStatus::Connected,
+            ),
             (Some(now + EXPIRING_SOON_MS), ConnectionStatus::ExpiringSoon),
             (Some(now + 1), ConnectionStatus::ExpiringSoon),
             (None, ConnectionStatus::Connected),
@@ -190,7 +199,10 @@ mod tests {
             ConnectionStatus::of(Some(&invalid), 0),
             ConnectionStatus::InvalidToken
         );
-        assert_eq!(ConnectionStatus::of(None, 0), ConnectionStatus::Disconnected);
+        assert_eq!(
+            ConnectionStatus::of(None, 0),
+            ConnectionStatus::Disconnected
+        );
         assert!(MESSAGE_ACCESS_LOST.contains("disconnect and reconnect Pinterest; make sure the Business Hub admin gave the app access to this ad account"));
     }
 }

@@ -10,13 +10,15 @@ use serde_json::json;
 
 use crate::error::ConnectError;
 use crate::service::ConnectionService;
-use crate::status::{EXPIRING_SOON_MS, MESSAGE_ACCESS_LOST, MESSAGE_EXPIRING_SOON, MESSAGE_INVALID_TOKEN};
+use crate::status::{
+    EXPIRING_SOON_MS, MESSAGE_ACCESS_LOST, MESSAGE_EXPIRING_SOON, MESSAGE_INVALID_TOKEN,
+};
 
 /// How long a claimed proactive refresh is leased before another worker may retry it.
 const REFRESH_LEASE_MS: i64 = 5 * 60 * 1000;
 
 /// The associated data binding an encrypted token to its workspace's connection and field.
-pub(crate) fn token_context(workspace: WorkspaceId, field: &str) -> String {
+pub fn token_context(workspace: WorkspaceId, field: &str) -> String {
     format!("pinterest_connection:{}:{field}", workspace.0)
 }
 
@@ -113,7 +115,15 @@ impl TokenProvider for StoredTokenProvider {
         if current != *rejected {
             return Ok(current);
         }
-        match refresh_stored(&self.service.store, &self.service.cipher, &self.service.client, &self.service.notifier, &connection).await {
+        match refresh_stored(
+            &self.service.store,
+            &self.service.cipher,
+            &self.service.client,
+            &self.service.notifier,
+            &connection,
+        )
+        .await
+        {
             Ok(Some(token)) => Ok(token),
             Ok(None) => self.access_token().await,
             Err(error) => Err(error),
@@ -147,7 +157,12 @@ async fn refresh_stored(
             return Err(error);
         }
         Err(error) => {
-            tracing::warn!(workspace = workspace.0, kind = error.kind(), rid = error.request_id(), "pinterest refused the refresh token");
+            tracing::warn!(
+                workspace = workspace.0,
+                kind = error.kind(),
+                rid = error.request_id(),
+                "pinterest refused the refresh token"
+            );
             mark_invalid_token(store, notifier, workspace).await;
             return Err(PinterestError::InvalidToken {
                 rid: error.request_id().map(str::to_owned),
@@ -158,7 +173,10 @@ async fn refresh_stored(
     let now = pinsync_store::now_millis();
     let lifetime_ms = (granted.expires_in as i64).saturating_mul(1000);
     let tokens = pinsync_store::EncryptedTokens {
-        access_token: cipher.encrypt(granted.access_token.expose(), &token_context(workspace, "access_token")),
+        access_token: cipher.encrypt(
+            granted.access_token.expose(),
+            &token_context(workspace, "access_token"),
+        ),
         refresh_token: granted
             .refresh_token
             .as_ref()
@@ -167,7 +185,11 @@ async fn refresh_stored(
         refresh_token_expires_at: granted
             .refresh_token_expires_at
             .map(|at| (at as i64).saturating_mul(1000))
-            .or_else(|| granted.refresh_token_expires_in.map(|s| now + (s as i64).saturating_mul(1000))),
+            .or_else(|| {
+                granted
+                    .refresh_token_expires_in
+                    .map(|s| now + (s as i64).saturating_mul(1000))
+            }),
         next_refresh_at: now + lifetime_ms / 5 * 4,
     };
     let refresh_expires_at = tokens.refresh_token_expires_at;
@@ -187,7 +209,10 @@ async fn refresh_stored(
         && was_far
     {
         let payload = json!({"status": "expiring_soon", "refresh_token_expires_at": at, "message": MESSAGE_EXPIRING_SOON});
-        if let Err(error) = notifier.record(workspace, "connection.expiring_soon", payload).await {
+        if let Err(error) = notifier
+            .record(workspace, "connection.expiring_soon", payload)
+            .await
+        {
             tracing::error!(error = %error, "cannot record event");
         }
     }
@@ -205,7 +230,10 @@ async fn mark_invalid_token(
     {
         Ok(true) => {
             let payload = json!({"status": "invalid_token", "message": MESSAGE_INVALID_TOKEN});
-            if let Err(error) = notifier.record(workspace, "connection.invalid_token", payload).await {
+            if let Err(error) = notifier
+                .record(workspace, "connection.invalid_token", payload)
+                .await
+            {
                 tracing::error!(error = %error, "cannot record event");
             }
         }
@@ -227,9 +255,21 @@ impl ConnectionService {
             let Some(connection) = self.store.connection(workspace).await? else {
                 continue;
             };
-            match refresh_stored(&self.store, &self.cipher, &self.client, &self.notifier, &connection).await {
+            match refresh_stored(
+                &self.store,
+                &self.cipher,
+                &self.client,
+                &self.notifier,
+                &connection,
+            )
+            .await
+            {
                 Ok(_) => refreshed += 1,
-                Err(error) => tracing::warn!(workspace = workspace.0, kind = error.kind(), "proactive refresh failed"),
+                Err(error) => tracing::warn!(
+                    workspace = workspace.0,
+                    kind = error.kind(),
+                    "proactive refresh failed"
+                ),
             }
         }
         Ok(refreshed)
@@ -264,7 +304,11 @@ impl ConnectionService {
         {
             Ok(true) => {
                 let payload = json!({"ad_account_id": ad_account_id, "status": "access_lost", "message": MESSAGE_ACCESS_LOST});
-                if let Err(error) = self.notifier.record(workspace, "ad_account.access_lost", payload).await {
+                if let Err(error) = self
+                    .notifier
+                    .record(workspace, "ad_account.access_lost", payload)
+                    .await
+                {
                     tracing::error!(error = %error, "cannot record event");
                 }
             }
@@ -275,7 +319,10 @@ impl ConnectionService {
 
     /// Checks the connection live: the token works (refreshing if needed) and every selected
     /// ad account is reachable. Updates statuses and records events; returns the view.
-    pub async fn check(&self, workspace: WorkspaceId) -> Result<crate::ConnectionView, ConnectError> {
+    pub async fn check(
+        &self,
+        workspace: WorkspaceId,
+    ) -> Result<crate::ConnectionView, ConnectError> {
         if self.require_connection(workspace).await.is_ok() {
             let client = self.connection_client(workspace).await?;
             match client.user_account().await {
@@ -291,12 +338,20 @@ impl ConnectionService {
                         match client.get_ad_account(&account.ad_account_id).await {
                             Ok(_) => {
                                 self.store
-                                    .set_ad_account_access_lost(workspace, &account.ad_account_id, false)
+                                    .set_ad_account_access_lost(
+                                        workspace,
+                                        &account.ad_account_id,
+                                        false,
+                                    )
                                     .await?;
                             }
-                            Err(error @ (PinterestError::AccessLost { .. } | PinterestError::NotFound { .. })) => {
+                            Err(
+                                error @ (PinterestError::AccessLost { .. }
+                                | PinterestError::NotFound { .. }),
+                            ) => {
                                 let _ = error;
-                                self.mark_access_lost(workspace, &account.ad_account_id).await;
+                                self.mark_access_lost(workspace, &account.ad_account_id)
+                                    .await;
                             }
                             Err(error) => return Err(ConnectError::Pinterest(error)),
                         }

@@ -17,7 +17,18 @@ given by --config or PINSYNC_CONFIG, then these environment variables, then flag
   PINSYNC_DATA_DIR         data_dir = directory of the SQLite database [default: ./pinsync-data]
   PINSYNC_MAX_BODY_BYTES   max_body_bytes = largest request body, bytes [default: 16777216]
   PINSYNC_LOG              log = tracing filter, e.g. info or pinsync=debug [default: info]
-  PINSYNC_LOG_FORMAT       log_format = text | json                  [default: text]";
+  PINSYNC_LOG_FORMAT       log_format = text | json                  [default: text]
+
+Pinterest (TOML table [pinterest]); without all three of client_id, client_secret and
+redirect_uri, `serve` mounts the built-in Pinterest sandbox under /sandbox and uses it:
+  PINSYNC_PINTEREST_CLIENT_ID      pinterest.client_id = the Pinterest app id
+  PINSYNC_PINTEREST_CLIENT_SECRET  pinterest.client_secret = the app secret (never printed)
+  PINSYNC_PINTEREST_REDIRECT_URI   pinterest.redirect_uri = pinsync's callback URL, e.g.
+                                   https://pinsync.example.com/api/v1/partners/pinterest/callback
+  PINSYNC_PINTEREST_API_BASE       pinterest.api_base   [default: https://api.pinterest.com/v5]
+  PINSYNC_PINTEREST_OAUTH_URL      pinterest.oauth_url  [default: https://www.pinterest.com/oauth/]
+  PINSYNC_SECRET_KEY               32-byte key (base64 or hex) encrypting tokens at rest
+                                   [default: generated once into <data_dir>/secret.key]";
 
 /// The validated configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,6 +44,39 @@ pub struct Config {
     pub log: String,
     /// Log line format.
     pub log_format: LogFormat,
+    /// The Pinterest app; empty means "use the built-in sandbox".
+    pub pinterest: PinterestAppConfig,
+}
+
+/// The `[pinterest]` table: a real Pinterest app's credentials and URLs.
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PinterestAppConfig {
+    /// The Pinterest app id.
+    pub client_id: Option<String>,
+    /// The Pinterest app secret; redacted in `Debug`, never logged.
+    pub client_secret: Option<String>,
+    /// pinsync's callback URL as registered on the app.
+    pub redirect_uri: Option<String>,
+    /// API base URL (default `https://api.pinterest.com/v5`).
+    pub api_base: Option<String>,
+    /// OAuth consent page (default `https://www.pinterest.com/oauth/`).
+    pub oauth_url: Option<String>,
+}
+
+impl std::fmt::Debug for PinterestAppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinterestAppConfig")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("redirect_uri", &self.redirect_uri)
+            .field("api_base", &self.api_base)
+            .field("oauth_url", &self.oauth_url)
+            .finish()
+    }
 }
 
 /// How log lines are written (always to standard error).
@@ -51,6 +95,7 @@ impl Default for Config {
             max_body_bytes: 16 * 1024 * 1024,
             log: "info".into(),
             log_format: LogFormat::Text,
+            pinterest: PinterestAppConfig::default(),
         }
     }
 }
@@ -98,6 +143,30 @@ impl Config {
                 other => bail!("PINSYNC_LOG_FORMAT={other:?} must be `text` or `json`"),
             };
         }
+        let pinterest_env = [
+            (
+                "PINSYNC_PINTEREST_CLIENT_ID",
+                &mut config.pinterest.client_id,
+            ),
+            (
+                "PINSYNC_PINTEREST_CLIENT_SECRET",
+                &mut config.pinterest.client_secret,
+            ),
+            (
+                "PINSYNC_PINTEREST_REDIRECT_URI",
+                &mut config.pinterest.redirect_uri,
+            ),
+            ("PINSYNC_PINTEREST_API_BASE", &mut config.pinterest.api_base),
+            (
+                "PINSYNC_PINTEREST_OAUTH_URL",
+                &mut config.pinterest.oauth_url,
+            ),
+        ];
+        for (name, slot) in pinterest_env {
+            if let Some(v) = env(name) {
+                *slot = Some(v);
+            }
+        }
         if let Some(listen) = overrides.listen {
             config.listen = listen;
         }
@@ -124,6 +193,16 @@ impl Config {
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir must not be empty");
         }
+        let app = &self.pinterest;
+        let given = [&app.client_id, &app.client_secret, &app.redirect_uri]
+            .iter()
+            .filter(|v| v.is_some())
+            .count();
+        if given != 0 && given != 3 {
+            bail!(
+                "pinterest: give all of client_id, client_secret and redirect_uri (or none, to use the built-in sandbox)"
+            );
+        }
         Ok(())
     }
 }
@@ -149,6 +228,19 @@ mod tests {
         std::fs::write(&path, "listn = \"127.0.0.1:9999\"\n").unwrap();
         let error = format!("{:#}", Config::from_file(&path).unwrap_err());
         assert!(error.contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn a_partial_pinterest_app_is_refused_and_its_secret_never_printed() {
+        let mut config = Config::default();
+        config.pinterest.client_id = Some("123".into());
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("client_secret"), "{error}");
+
+        config.pinterest.client_secret = Some("hunter2".into());
+        config.pinterest.redirect_uri = Some("https://x.example/cb".into());
+        assert!(config.validate().is_ok());
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The checks launch runs through the Pinterest connection; by default none.
     pub launch_checks: Arc<dyn LaunchChecks>,
+    /// The Pinterest connection service; `None` when pinsync runs without Pinterest.
+    pub pinterest: Option<Arc<pinsync_connect::ConnectionService>>,
 }
 
 impl AppState {
@@ -54,12 +56,19 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: telemetry::prometheus_handle(),
             launch_checks: Arc::new(NoLaunchChecks),
+            pinterest: None,
         }
     }
 
     /// The same state with another engine (e.g. one on a manual clock in tests).
     pub fn with_engine(mut self, engine: Engine) -> Self {
         self.engine = engine;
+        self
+    }
+
+    /// The same state with a Pinterest connection service.
+    pub fn with_pinterest(mut self, service: Arc<pinsync_connect::ConnectionService>) -> Self {
+        self.pinterest = Some(service);
         self
     }
 
@@ -77,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::canvases::router());
     Router::new()
         .merge(routes::health::router())
+        .merge(crate::dashboard::router())
         .nest("/api/v1", api)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -3,5 +3,7 @@
 pub(crate) mod canvases;
 pub(crate) mod health;
 pub(crate) mod partners;
+mod partners_audiences;
+mod partners_notifications;
 pub(crate) mod users;
 mod users_track;

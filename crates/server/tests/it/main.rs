@@ -3,3 +3,6 @@
 mod health;
 mod support;
 mod users;
+mod partners;
+mod partners_lifecycle;
+mod partners_support;
