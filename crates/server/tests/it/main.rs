@@ -4,5 +4,6 @@ mod health;
 mod support;
 mod users;
 mod partners;
+mod partners_audiences;
 mod partners_lifecycle;
 mod partners_support;
