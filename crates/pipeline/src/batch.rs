@@ -9,7 +9,7 @@ use pinsync_core::canvas::{StepId, SyncAction};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::batch_plan::{PlanItem, flush_due, plan_batch};
-use pinsync_core::sync::ledger::{LedgerEntry, MembershipState};
+use pinsync_core::sync::ledger::{LedgerEntry, MembershipState, OpOrder};
 use pinsync_core::sync::retry::FailureClass;
 use pinsync_pinterest::{ConnectionClient, RateCategory};
 use pinsync_store::sync::{ClaimRequest, ClaimedSyncItem, LedgerWrite};
@@ -183,6 +183,7 @@ impl Pipeline {
             }
             plan_items.push(PlanItem {
                 item_id: item.id.0,
+                order: order_of(claimed_item),
                 action: item.action,
                 records,
             });
@@ -320,7 +321,7 @@ impl Pipeline {
                     external_id: claimed.external_id.clone(),
                     entry: LedgerEntry {
                         state,
-                        last_item_id: claimed.id.0,
+                        last_op: order_of(&item.claimed),
                     },
                 });
             }
@@ -331,4 +332,13 @@ impl Pipeline {
             .await?;
         Ok(())
     }
+}
+
+/// The step entry's place in time, which orders operations on one identifier.
+fn order_of(claimed: &ClaimedSyncItem) -> OpOrder {
+    OpOrder::new(
+        claimed.item.entered_at,
+        claimed.item.journey_id,
+        claimed.visit_seq,
+    )
 }

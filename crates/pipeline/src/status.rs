@@ -69,25 +69,35 @@ impl Pipeline {
         }
     }
 
-    /// Sets the queue-depth gauge of every connection with a known partition.
+    /// Sets the queue-depth gauge of every connection with a known partition (0 when its
+    /// queue is empty).
     pub(crate) async fn publish_queue_depths(&self) {
         let Ok(depths) = self.inner.store.sync_queue_depths().await else {
             return;
         };
+        let targets: Vec<_> = self
+            .inner
+            .targets
+            .lock()
+            .iter()
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
         let mut per_connection: BTreeMap<String, u64> = BTreeMap::new();
-        for depth in depths {
-            let key = (depth.canvas_id, depth.step_id.clone());
-            let target = self.inner.targets.lock().get(&key).cloned();
-            let Some((_, target)) = target else { continue };
+        for ((canvas_id, step_id), (workspace_id, target)) in targets {
             let Some((connection, _)) = self
                 .inner
                 .directory
-                .connection_for(depth.workspace_id, &target.ad_account_id)
+                .connection_for(workspace_id, &target.ad_account_id)
                 .await
             else {
                 continue;
             };
-            *per_connection.entry(connection.0).or_default() += depth.items;
+            let items: u64 = depths
+                .iter()
+                .filter(|depth| depth.canvas_id == canvas_id && depth.step_id == step_id)
+                .map(|depth| depth.items)
+                .sum();
+            *per_connection.entry(connection.0).or_default() += items;
         }
         for (connection, items) in per_connection {
             telemetry::queue_depth(&connection, items);

@@ -63,6 +63,8 @@ pub struct ClaimedSyncItem {
     pub item: SyncItem,
     /// When the item was first sent, if it was.
     pub first_attempt_at: Option<i64>,
+    /// The journey visit that recorded the item (its place in the user's trace).
+    pub visit_seq: i64,
 }
 
 /// One attempt at sending some items: the request's outcome, recorded for the trace, and

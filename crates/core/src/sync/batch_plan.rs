@@ -8,13 +8,15 @@
 
 use std::collections::HashSet;
 
-use super::ledger::{LedgerEntry, RecordDecision, decide_record};
+use super::ledger::{LedgerEntry, OpOrder, RecordDecision, decide_record};
 use crate::canvas::SyncAction;
 
 /// One claimed sync item, as planning sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanItem {
     pub item_id: i64,
+    /// When (and in which journey and visit) the user entered the step.
+    pub order: OpOrder,
     pub action: SyncAction,
     /// The item's hashed identifiers (for a remove, also every identifier the ledger says was
     /// added for the user), in preference order.
@@ -67,7 +69,7 @@ pub fn plan_batch(
         let mut shared = false;
         let mut already_member = false;
         for record in &item.records {
-            match decide_record(ledger(record), action, item.item_id) {
+            match decide_record(ledger(record), action, item.order) {
                 RecordDecision::Send if in_request.contains(record.as_str()) => shared = true,
                 RecordDecision::Send if !fresh.contains(&record.as_str()) => fresh.push(record),
                 RecordDecision::Send => {}
@@ -135,6 +137,7 @@ mod tests {
     fn item(item_id: i64, action: SyncAction, records: &[&str]) -> PlanItem {
         PlanItem {
             item_id,
+            order: OpOrder::new(item_id, 1, 0),
             action,
             records: records.iter().map(|r| r.to_string()).collect(),
         }
@@ -164,11 +167,11 @@ mod tests {
         let ledger = |record: &str| match record {
             "member" => Some(LedgerEntry {
                 state: MembershipState::Member,
-                last_item_id: 1,
+                last_op: OpOrder::new(1, 1, 0),
             }),
             "removed_later" => Some(LedgerEntry {
                 state: MembershipState::Removed,
-                last_item_id: 99,
+                last_op: OpOrder::new(99, 1, 0),
             }),
             _ => None,
         };

@@ -2,7 +2,8 @@
 //! applied on Pinterest, and by which sync item, so that re-adds are not re-sent and a late
 //! operation never overrides a later step's one.
 //!
-//! Sync item ids grow in the order users entered steps, so "later step" means "higher item id".
+//! "Later" is [`OpOrder`]: when the user entered the step, then the journey and the visit
+//! (sync item ids are not used: SQLite reuses the id of a deleted last row).
 
 use crate::canvas::SyncAction;
 
@@ -42,12 +43,31 @@ impl MembershipState {
     }
 }
 
-/// One ledger row: the state and the sync item that set it.
+/// The order of step entries: by entry time, then journey (ids only grow), then the visit
+/// within the journey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct OpOrder {
+    pub entered_at: i64,
+    pub journey_id: i64,
+    pub visit_seq: i64,
+}
+
+impl OpOrder {
+    pub fn new(entered_at: i64, journey_id: i64, visit_seq: i64) -> Self {
+        Self {
+            entered_at,
+            journey_id,
+            visit_seq,
+        }
+    }
+}
+
+/// One ledger row: the state and the step entry whose operation set it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub state: MembershipState,
-    /// The id of the sync item whose operation was applied last.
-    pub last_item_id: i64,
+    /// The step entry whose operation was applied last.
+    pub last_op: OpOrder,
 }
 
 /// What to do with one record of one sync item, given the ledger.
@@ -62,16 +82,16 @@ pub enum RecordDecision {
     Superseded,
 }
 
-/// Decides one record of the item `item_id` doing `action`, given the ledger's entry for it.
+/// Decides one record of the step entry `op` doing `action`, given the ledger's entry for it.
 pub fn decide_record(
     entry: Option<LedgerEntry>,
     action: SyncAction,
-    item_id: i64,
+    op: OpOrder,
 ) -> RecordDecision {
     let Some(entry) = entry else {
         return RecordDecision::Send;
     };
-    if entry.last_item_id >= item_id {
+    if entry.last_op >= op {
         return RecordDecision::Superseded;
     }
     match (action, entry.state) {
@@ -80,19 +100,19 @@ pub fn decide_record(
     }
 }
 
-/// The entry after Pinterest acknowledged `action` of `item_id`, or `None` when the
+/// The entry after Pinterest acknowledged `action` of `op`, or `None` when the
 /// acknowledgement is older than what the ledger holds (the ledger never goes backwards).
 pub fn after_acknowledged(
     entry: Option<LedgerEntry>,
     action: SyncAction,
-    item_id: i64,
+    op: OpOrder,
 ) -> Option<LedgerEntry> {
-    if entry.is_some_and(|entry| entry.last_item_id >= item_id) {
+    if entry.is_some_and(|entry| entry.last_op >= op) {
         return None;
     }
     Some(LedgerEntry {
         state: MembershipState::after(action),
-        last_item_id: item_id,
+        last_op: op,
     })
 }
 
@@ -100,10 +120,14 @@ pub fn after_acknowledged(
 mod tests {
     use super::*;
 
-    fn entry(state: MembershipState, last_item_id: i64) -> Option<LedgerEntry> {
+    fn op(entered_at: i64) -> OpOrder {
+        OpOrder::new(entered_at, 1, 0)
+    }
+
+    fn entry(state: MembershipState, entered_at: i64) -> Option<LedgerEntry> {
         Some(LedgerEntry {
             state,
-            last_item_id,
+            last_op: op(entered_at),
         })
     }
 
@@ -125,7 +149,7 @@ mod tests {
         ];
         for (ledger, action, item, expected) in table {
             assert_eq!(
-                decide_record(ledger, action, item),
+                decide_record(ledger, action, op(item)),
                 expected,
                 "{ledger:?} {action:?} item {item}"
             );
@@ -135,14 +159,22 @@ mod tests {
     #[test]
     fn an_acknowledgement_never_moves_the_ledger_backwards() {
         let newer = entry(MembershipState::Removed, 9);
-        assert_eq!(after_acknowledged(newer, SyncAction::Add, 5), None);
+        assert_eq!(after_acknowledged(newer, SyncAction::Add, op(5)), None);
         assert_eq!(
-            after_acknowledged(newer, SyncAction::Add, 12),
+            after_acknowledged(newer, SyncAction::Add, op(12)),
             entry(MembershipState::Member, 12)
         );
         assert_eq!(
-            after_acknowledged(None, SyncAction::Remove, 1),
+            after_acknowledged(None, SyncAction::Remove, op(1)),
             entry(MembershipState::Removed, 1)
         );
+    }
+
+    #[test]
+    fn entries_are_ordered_by_time_then_journey_then_visit() {
+        let a = OpOrder::new(10, 7, 3);
+        assert!(a < OpOrder::new(11, 1, 0));
+        assert!(a < OpOrder::new(10, 8, 0));
+        assert!(a < OpOrder::new(10, 7, 4));
     }
 }

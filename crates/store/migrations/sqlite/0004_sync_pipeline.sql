@@ -7,8 +7,9 @@ ALTER TABLE sync_items ADD COLUMN first_attempt_at INTEGER;
 ALTER TABLE sync_items ADD COLUMN last_reason TEXT;
 CREATE INDEX sync_items_by_available ON sync_items(available_at);
 
--- Per (audience, hashed identifier): what pinsync last applied, and by which sync item (ids
--- grow in the order users entered steps, so a lower id never overrides a higher one).
+-- Per (audience, hashed identifier): what pinsync last applied, and by which step entry
+-- (entered_at, journey_id, visit_seq): an older entry never overrides a newer one. Sync item
+-- ids are not used for this order because SQLite reuses the id of a deleted last row.
 CREATE TABLE sync_ledger (
     audience_id        TEXT NOT NULL,
     identifier_sha256  TEXT NOT NULL,
@@ -16,7 +17,9 @@ CREATE TABLE sync_ledger (
     external_id        TEXT NOT NULL,
     kind               TEXT NOT NULL,
     state              TEXT NOT NULL,
-    last_item_id       INTEGER NOT NULL,
+    last_entered_at    INTEGER NOT NULL,
+    last_journey_id    INTEGER NOT NULL,
+    last_visit_seq     INTEGER NOT NULL,
     updated_at         INTEGER NOT NULL,
     PRIMARY KEY (audience_id, identifier_sha256)
 ) WITHOUT ROWID;

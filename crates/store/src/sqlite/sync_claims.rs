@@ -66,7 +66,8 @@ pub(super) fn claim(
                AND (locked_until IS NULL OR locked_until <= ?5)
              ORDER BY id LIMIT ?6)
          RETURNING id, workspace_id, journey_id, external_id, action, email_sha256,
-             gaid_sha256, idfa_sha256, entered_at, available_at, attempts, first_attempt_at",
+             gaid_sha256, idfa_sha256, entered_at, available_at, attempts, first_attempt_at,
+             visit_seq",
     )?;
     let rows = statement.query_map(
         params![
@@ -128,6 +129,7 @@ fn claimed_item(
             attempts: row.get(10)?,
         },
         first_attempt_at: row.get(11)?,
+        visit_seq: row.get(12)?,
     }))
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use pinsync_core::canvas::StepId;
 use pinsync_core::identifier::IdentifierKind;
-use pinsync_core::sync::ledger::{LedgerEntry, MembershipState};
+use pinsync_core::sync::ledger::{LedgerEntry, MembershipState, OpOrder};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::canvas_model::CanvasId;
@@ -18,28 +18,23 @@ pub(super) fn entries(
     identifiers: &[String],
 ) -> Result<HashMap<String, LedgerEntry>, StoreError> {
     let mut statement = conn.prepare_cached(
-        "SELECT state, last_item_id FROM sync_ledger
+        "SELECT state, last_entered_at, last_journey_id, last_visit_seq FROM sync_ledger
          WHERE audience_id = ?1 AND identifier_sha256 = ?2",
     )?;
     let mut found = HashMap::new();
     for identifier in identifiers {
-        let row: Option<(String, i64)> = statement
+        let row: Option<(String, OpOrder)> = statement
             .query_row(params![audience_id, identifier], |row| {
-                Ok((row.get(0)?, row.get(1)?))
+                let order = OpOrder::new(row.get(1)?, row.get(2)?, row.get(3)?);
+                Ok((row.get(0)?, order))
             })
             .optional()?;
-        let Some((state, last_item_id)) = row else {
+        let Some((state, last_op)) = row else {
             continue;
         };
         let state = MembershipState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("ledger state `{state}`")))?;
-        found.insert(
-            identifier.clone(),
-            LedgerEntry {
-                state,
-                last_item_id,
-            },
-        );
+        found.insert(identifier.clone(), LedgerEntry { state, last_op });
     }
     Ok(found)
 }
@@ -79,13 +74,16 @@ pub(super) fn record(
 ) -> Result<(), StoreError> {
     let mut upsert = tx.prepare_cached(
         "INSERT INTO sync_ledger (audience_id, identifier_sha256, workspace_id, external_id,
-             kind, state, last_item_id, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             kind, state, last_entered_at, last_journey_id, last_visit_seq, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (audience_id, identifier_sha256) DO UPDATE SET
              workspace_id = excluded.workspace_id, external_id = excluded.external_id,
              kind = excluded.kind, state = excluded.state,
-             last_item_id = excluded.last_item_id, updated_at = excluded.updated_at
-         WHERE excluded.last_item_id > sync_ledger.last_item_id",
+             last_entered_at = excluded.last_entered_at,
+             last_journey_id = excluded.last_journey_id,
+             last_visit_seq = excluded.last_visit_seq, updated_at = excluded.updated_at
+         WHERE (excluded.last_entered_at, excluded.last_journey_id, excluded.last_visit_seq)
+             > (sync_ledger.last_entered_at, sync_ledger.last_journey_id, sync_ledger.last_visit_seq)",
     )?;
     for write in writes {
         upsert.execute(params![
@@ -95,7 +93,9 @@ pub(super) fn record(
             write.external_id,
             write.kind.as_str(),
             write.entry.state.as_str(),
-            write.entry.last_item_id,
+            write.entry.last_op.entered_at,
+            write.entry.last_op.journey_id,
+            write.entry.last_op.visit_seq,
             now
         ])?;
     }

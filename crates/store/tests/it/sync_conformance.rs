@@ -1,10 +1,10 @@
 //! The sync pipeline's part of the conformance suite: due partitions, leased claims,
 //! attempts with stored retry times, and the membership ledger, for every backend.
 
-use pinsync_core::canvas::{CanvasDefinition, StepId, SyncAction};
+use pinsync_core::canvas::{CanvasDefinition, StepId};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::reason::ReasonCode;
-use pinsync_core::sync::ledger::{LedgerEntry, MembershipState};
+use pinsync_core::sync::ledger::{LedgerEntry, MembershipState, OpOrder};
 use pinsync_store::sync::{AttemptRecord, ClaimRequest, LedgerWrite};
 use pinsync_store::{
     CanvasId, CanvasStatus, EntryCandidate, FieldUpdate, Store, StoredIdentifier, SyncItemId,
@@ -207,7 +207,7 @@ pub async fn the_ledger_never_moves_backwards(store: &dyn Store) {
         external_id: "u".into(),
         entry: LedgerEntry {
             state,
-            last_item_id,
+            last_op: OpOrder::new(last_item_id, 1, 0),
         },
     };
     store
@@ -227,7 +227,7 @@ pub async fn the_ledger_never_moves_backwards(store: &dyn Store) {
         entries[&digest(1)],
         LedgerEntry {
             state: MembershipState::Removed,
-            last_item_id: 9
+            last_op: OpOrder::new(9, 1, 0)
         }
     );
     store
@@ -254,7 +254,7 @@ pub async fn ledger_members_are_listed_per_user(store: &dyn Store) {
         external_id: user.into(),
         entry: LedgerEntry {
             state,
-            last_item_id: 1,
+            last_op: OpOrder::new(1, 1, 0),
         },
     };
     store
