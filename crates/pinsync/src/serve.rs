@@ -39,7 +39,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
     let pinterest = crate::pinterest::wire(&config, state.store.clone(), address)?;
-    let state = state.with_pinterest(pinterest.service.clone());
+    let checks = pinsync_server::pinterest::PinterestLaunchChecks::new(pinterest.service.clone());
+    let state = state
+        .with_pinterest(pinterest.service.clone())
+        .with_launch_checks(Arc::new(checks));
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
     let background = tokio::spawn(crate::pinterest::run_background_loop(
         pinterest.service.clone(),

@@ -14,6 +14,7 @@ pub mod app;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod pinterest;
 mod routes;
 pub mod telemetry;
 

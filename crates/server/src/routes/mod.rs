@@ -5,5 +5,6 @@ pub(crate) mod health;
 pub(crate) mod partners;
 mod partners_audiences;
 mod partners_notifications;
+mod partners_steps;
 pub(crate) mod users;
 mod users_track;

@@ -31,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/partners/pinterest/check", post(check))
         .merge(super::partners_audiences::router())
         .merge(super::partners_notifications::router())
+        .merge(super::partners_steps::router())
 }
 
 /// The connection service, or a clear answer when pinsync runs without Pinterest.

@@ -5,5 +5,6 @@ mod support;
 mod users;
 mod partners;
 mod partners_audiences;
+mod partners_canvases;
 mod partners_lifecycle;
 mod partners_support;

@@ -76,8 +76,12 @@ pub async fn spawn_pinterest_app_with(options: AppOptions) -> PinterestApp {
     let cipher = TokenCipher::from_key(rand_key());
     let service =
         Arc::new(ConnectionService::new(store.clone(), cipher.clone(), settings).unwrap());
-    let state =
-        AppState::new(store.clone(), ServerSettings::default()).with_pinterest(service.clone());
+    let checks = Arc::new(pinsync_server::pinterest::PinterestLaunchChecks::new(
+        service.clone(),
+    ));
+    let state = AppState::new(store.clone(), ServerSettings::default())
+        .with_pinterest(service.clone())
+        .with_launch_checks(checks);
     tokio::spawn(pinsync_server::serve(
         listener,
         pinsync_server::router(state),
