@@ -99,7 +99,7 @@ pub(super) fn recount(conn: &Connection, canvas: CanvasId) -> Result<CanvasCount
     counts.entered = as_count(entered);
     counts.exited = as_count(exited);
     let mut per_step = conn.prepare(
-        "SELECT step_id, COUNT(*), COUNT(left_at), SUM(exited), SUM(outcome = 'synced')
+        "SELECT step_id, COUNT(*), COUNT(left_at), SUM(exited), COUNT(CASE WHEN outcome = 'synced' THEN 1 END)
          FROM journey_visits WHERE canvas_id = ?1 GROUP BY step_id",
     )?;
     let mut rows = per_step.query([canvas.0])?;
