@@ -1,10 +1,10 @@
 //! Integration tests of the HTTP API, through real HTTP against a server on port 0.
 
+mod canvas_analytics;
+mod canvas_entry;
+mod canvas_journeys;
+mod canvas_lifecycle;
+mod canvas_support;
 mod health;
 mod support;
 mod users;
-mod partners;
-mod partners_audiences;
-mod partners_canvases;
-mod partners_lifecycle;
-mod partners_support;
