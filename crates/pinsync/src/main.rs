@@ -5,6 +5,7 @@ mod admin;
 mod config;
 mod import;
 mod logging;
+mod pinterest;
 mod serve;
 
 use std::net::SocketAddr;
@@ -37,6 +38,15 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Run the Pinterest sandbox alone (a local Pinterest API v5 with a consent page).
+    Sandbox {
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+        /// The sandbox's own TOML config (seed, switches); this flag shadows the global --config
+        #[arg(long = "config")]
+        sandbox_config: Option<PathBuf>,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Administration: workspaces and API keys.
@@ -50,6 +60,16 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Sandbox {
+        listen,
+        sandbox_config,
+    } = &cli.command
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        return runtime.block_on(pinterest::run_sandbox(*listen, sandbox_config.clone()));
+    }
     let mut overrides = Overrides {
         config_file: cli.config.clone(),
         data_dir: cli.data_dir.clone(),
@@ -67,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve { .. } => serve::run(config).await,
             Command::Migrate => serve::migrate(&config).await,
+            Command::Sandbox { .. } => Ok(()),
             Command::Admin { command } => admin::run(&config, command).await,
             Command::Import(args) => import::run(format!("http://{}", config.listen), args).await,
         }

@@ -49,12 +49,29 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
+    let pinterest = crate::pinterest::wire(&config, state.store.clone(), address)?;
+    let checks = pinsync_server::pinterest::PinterestLaunchChecks::new(pinterest.service.clone());
+    let state = state
+        .with_pinterest(pinterest.service.clone())
+        .with_launch_checks(Arc::new(checks));
+    let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
+    let background = tokio::spawn(crate::pinterest::run_background_loop(
+        pinterest.service.clone(),
+        background_stopped,
+    ));
+    let mut router = pinsync_server::router(state);
+    if let Some(sandbox) = pinterest.sandbox_router {
+        router = router.nest(crate::pinterest::SANDBOX_PREFIX, sandbox);
+    }
     tracing::info!(%address, data_dir = %config.data_dir.display(), "pinsync listening");
     eprintln!(
         "pinsync listening on http://{address} (data in {})",
         config.data_dir.display()
     );
-    pinsync_server::serve(listener, pinsync_server::router(state), shutdown_signal()).await?;
+    eprintln!("{}", pinterest.description);
+    pinsync_server::serve(listener, router, shutdown_signal()).await?;
+    let _ = stop_background.send(true);
+    let _ = background.await;
     let _ = stop_timers.send(true);
     let _ = timers.await;
     tracing::info!("pinsync stopped");

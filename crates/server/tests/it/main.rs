@@ -8,3 +8,8 @@ mod canvas_support;
 mod health;
 mod support;
 mod users;
+mod partners;
+mod partners_audiences;
+mod partners_canvases;
+mod partners_lifecycle;
+mod partners_support;
