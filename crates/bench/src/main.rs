@@ -1,6 +1,7 @@
 //! `pinsync-bench`: pinsync's benchmarks. Each scenario runs for a bounded time, talks only to
 //! 127.0.0.1, and prints one JSON object as its last line.
 
+mod entry;
 mod sandbox_patch;
 
 use clap::{Parser, Subcommand};
@@ -16,6 +17,8 @@ struct Cli {
 enum Scenario {
     /// Hammer the sandbox with customer-list PATCHes of 1,900 SHA-256 records each.
     SandboxPatch(sandbox_patch::Options),
+    /// Push users through the bulk entry path into an active Canvas (audience-sync first).
+    Entry(entry::Options),
 }
 
 #[tokio::main]
@@ -23,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let result = match cli.scenario {
         Scenario::SandboxPatch(options) => sandbox_patch::run(options).await?,
+        Scenario::Entry(options) => entry::run(options).await?,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())

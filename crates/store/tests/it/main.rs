@@ -1,6 +1,7 @@
 //! Integration tests of the store: the backend-generic conformance suites, run per backend.
 
 mod account_conformance;
+mod canvas_conformance;
 mod conformance;
 mod connection_conformance;
 mod sqlite;
