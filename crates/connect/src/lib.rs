@@ -8,7 +8,7 @@
 //! - [`status`]: statuses, their human messages, and the JSON views;
 //! - [`audiences`]: search, creation (with `pending_creation`), Pinterest-side status;
 //! - [`notify`]: events and signed webhook deliveries retried with backoff;
-//! - [`error`]: [`ConnectError`].
+//! - [`error`]: the [`ConnectError`] enum.
 //!
 //! It is a crate of its own so the HTTP server, the background loops of `pinsync serve` and
 //! the future sync pipeline share one service (and one rate limiter per connection) without

@@ -260,20 +260,18 @@ impl ConnectionService {
 
     /// Revokes the tokens at Pinterest (best effort) and destroys them.
     pub async fn disconnect(&self, workspace: WorkspaceId) -> Result<ConnectionView, ConnectError> {
-        if let Some(connection) = self.store.connection(workspace).await? {
-            if let Some(stored) = &connection.refresh_token {
-                let token = self
-                    .cipher
-                    .decrypt(stored, &token_context(workspace, "refresh_token"))?;
-                let revocable =
-                    RevocableToken::Refresh(pinsync_pinterest::RefreshToken::new(token));
-                if let Err(error) = self.client.revoke(&revocable).await {
-                    tracing::warn!(
-                        workspace = workspace.0,
-                        kind = error.kind(),
-                        "revoking the refresh token failed"
-                    );
-                }
+        let connection = self.store.connection(workspace).await?;
+        if let Some(stored) = connection.and_then(|c| c.refresh_token) {
+            let token = self
+                .cipher
+                .decrypt(&stored, &token_context(workspace, "refresh_token"))?;
+            let revocable = RevocableToken::Refresh(pinsync_pinterest::RefreshToken::new(token));
+            if let Err(error) = self.client.revoke(&revocable).await {
+                tracing::warn!(
+                    workspace = workspace.0,
+                    kind = error.kind(),
+                    "revoking the refresh token failed"
+                );
             }
         }
         self.store.disconnect(workspace).await?;

@@ -30,19 +30,11 @@ pub struct PinterestApp {
 }
 
 /// Options of [`spawn_pinterest_app_with`].
+#[derive(Default)]
 pub struct AppOptions {
     pub sandbox: SandboxConfig,
     /// Overrides the app secret pinsync sends (to test a wrong one).
     pub client_secret: Option<String>,
-}
-
-impl Default for AppOptions {
-    fn default() -> Self {
-        Self {
-            sandbox: SandboxConfig::default(),
-            client_secret: None,
-        }
-    }
 }
 
 pub async fn spawn_pinterest_app() -> PinterestApp {
