@@ -59,9 +59,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         pinterest.service.clone(),
         background_stopped,
     ));
+    let setup_link =
+        pinsync_server::dashboard::passwords::setup_link_if_no_user(state.store.as_ref()).await?;
     let mut router = pinsync_server::router(state);
     if let Some(sandbox) = pinterest.sandbox_router {
         router = router.nest(crate::pinterest::SANDBOX_PREFIX, sandbox);
+    }
+    if let Some(link) = setup_link {
+        eprintln!(
+            "no dashboard user yet: open http://{address}/setup/{} within 24 hours to create the first one (or run `pinsync admin create-user`)",
+            link.token
+        );
     }
     tracing::info!(%address, data_dir = %config.data_dir.display(), "pinsync listening");
     eprintln!(
