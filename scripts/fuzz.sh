@@ -27,16 +27,16 @@ else
 fi
 
 for target in "${targets[@]}"; do
-    corpus="fuzz/corpus/$target"
-    mkdir -p "$corpus"
+    seeds="fuzz/seeds/$target"
+    mkdir -p "$seeds"
     dictionary=()
     if [[ -f "fuzz/dictionaries/$target.dict" ]]; then
         dictionary=("-dict=fuzz/dictionaries/$target.dict")
     fi
     echo "==> fuzz $target for ${seconds}s"
-    # A scratch corpus keeps the checked-in seeds unchanged; new finds are not committed.
+    # New inputs go to a scratch corpus, so the checked-in seeds stay as they are.
     scratch=$(mktemp -d)
-    cargo fuzz run --fuzz-dir fuzz "$target" "$scratch" "$corpus" -- \
+    cargo fuzz run --fuzz-dir fuzz "$target" "$scratch" "$seeds" -- \
         -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 "${dictionary[@]}"
     rm -rf "$scratch"
