@@ -1,8 +1,11 @@
 //! `pinsync-bench`: pinsync's benchmarks. Each scenario runs for a bounded time, talks only to
 //! 127.0.0.1, and prints one JSON object as its last line.
 
+mod drain;
 mod entry;
+mod latency;
 mod sandbox_patch;
+mod sync_fixture;
 
 use clap::{Parser, Subcommand};
 
@@ -17,6 +20,11 @@ struct Cli {
 enum Scenario {
     /// Hammer the sandbox with customer-list PATCHes of 1,900 SHA-256 records each.
     SandboxPatch(sandbox_patch::Options),
+    /// Drain users queued on N connections through the sync pipeline, against the sandbox's
+    /// real write limits.
+    Drain(drain::Options),
+    /// Users entering at a steady rate: entered-step → acknowledged latency percentiles.
+    Latency(latency::Options),
     /// Push users through the bulk entry path into an active Canvas (audience-sync first).
     Entry(entry::Options),
 }
@@ -26,6 +34,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let result = match cli.scenario {
         Scenario::SandboxPatch(options) => sandbox_patch::run(options).await?,
+        Scenario::Drain(options) => drain::run(options).await?,
+        Scenario::Latency(options) => latency::run(options).await?,
         Scenario::Entry(options) => entry::run(options).await?,
     };
     println!("{}", serde_json::to_string(&result)?);
