@@ -36,6 +36,8 @@ struct CanvasRow {
     entered: u64,
     errored: u64,
     pending: u64,
+    /// Why the Canvas cannot sync right now (e.g. the Pinterest token is invalid).
+    problem: String,
 }
 
 #[derive(Template)]
@@ -72,6 +74,10 @@ async fn list(
         .store
         .list_canvases(signed_in.workspace(), false)
         .await?;
+    let token_invalid = chrome
+        .banner
+        .as_ref()
+        .is_some_and(|b| b.status == "invalid_token");
     let mut canvases = Vec::with_capacity(records.len());
     for record in records {
         let counts = state.store.canvas_counts(record.id).await?;
@@ -83,6 +89,14 @@ async fn list(
             entered: counts.entered,
             errored: steps.clone().map(|s| s.errored.values().sum::<u64>()).sum(),
             pending: steps.map(|s| s.pending).sum(),
+            problem: if token_invalid
+                && record.status == CanvasStatus::Active
+                && record.definition.audience_sync_steps().next().is_some()
+            {
+                "Syncing is paused: the Pinterest token is invalid. Reconnect Pinterest.".into()
+            } else {
+                String::new()
+            },
         });
     }
     Ok(Html(CanvasListPage { chrome, canvases }.render()?))

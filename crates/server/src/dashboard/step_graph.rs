@@ -43,7 +43,7 @@ impl Attach {
     }
 }
 
-fn branch_slot<'a>(step: &'a mut Step, branch: Branch) -> Option<&'a mut Option<StepId>> {
+fn branch_slot(step: &mut Step, branch: Branch) -> Option<&mut Option<StepId>> {
     match (&mut step.kind, branch) {
         (StepKind::AudienceSync(sync), _) => Some(&mut sync.next),
         (StepKind::Delay(delay), _) => Some(&mut delay.next),

@@ -14,7 +14,7 @@ use crate::dashboard_browser::{Browser, start_browser};
 use crate::dashboard_support::{DashboardApp, LOGIN, PASSWORD, spawn_dashboard};
 
 /// The sandbox's first seeded user and their main ad account.
-const ALICE_MAIN_ACCOUNT: &str = "549770573673";
+pub const ALICE_MAIN_ACCOUNT: &str = "549770573673";
 const USERS_ENTERED: usize = 12;
 
 /// Drives the real sync pipeline over the workspace's connection until nothing is pending.
@@ -49,7 +49,7 @@ async fn sync_everything(app: &DashboardApp) -> u64 {
     synced
 }
 
-async fn connect_pinterest(browser: &Browser) {
+pub async fn connect_pinterest(browser: &Browser) {
     browser.goto("/partners").await;
     browser.click("#partner-pinterest").await;
     browser.screenshot("pinterest-disconnected").await;

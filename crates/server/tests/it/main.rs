@@ -8,6 +8,7 @@ mod canvas_support;
 mod dashboard;
 mod dashboard_browser;
 mod dashboard_mission;
+mod dashboard_reconnect;
 mod dashboard_support;
 mod health;
 mod support;
