@@ -170,7 +170,10 @@ impl BulkEntry {
             (BulkFormat::Ndjson, _) => parse_ndjson(text),
             (BulkFormat::Csv, Some(header)) => header.parse_row(text),
             (BulkFormat::Csv, None) => {
-                let header = CsvHeader::parse(text).map_err(EngineError::BadHeader)?;
+                let header = CsvHeader::parse(text).map_err(|reason| EngineError::BadHeader {
+                    line: self.line,
+                    reason,
+                })?;
                 self.csv_header = Some(header);
                 return Ok(());
             }

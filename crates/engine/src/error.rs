@@ -33,9 +33,9 @@ pub enum EngineError {
     /// A bulk body is not UTF-8 on this line.
     #[error("line {line} is not valid UTF-8")]
     NotUtf8 { line: u64 },
-    /// A bulk body's CSV header is unusable.
-    #[error("the CSV header is unusable: {0}")]
-    BadHeader(String),
+    /// A bulk body's CSV header (on this line) is unusable.
+    #[error("the CSV header on line {line} is unusable: {reason}")]
+    BadHeader { line: u64, reason: String },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -113,11 +113,12 @@ impl From<EngineError> for ApiError {
                 format!("line {line} is not valid UTF-8; send the file as UTF-8"),
             )
             .with_details(json!({ "line": line })),
-            EngineError::BadHeader(reason) => ApiError::new(
+            EngineError::BadHeader { line, reason } => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_csv_header",
-                format!("the CSV header is unusable: {reason}"),
-            ),
+                format!("the CSV header on line {line} is unusable: {reason}"),
+            )
+            .with_details(json!({ "line": line })),
             EngineError::Store(error) => error.into(),
         }
     }

@@ -257,6 +257,7 @@ async fn bulk_entries(
         .bulk_entry(workspace, canvas_id, format)
         .await?;
     let mut body = request.into_body();
+    let mut line_length = LineLengthGuard::new(state.settings.max_body_bytes);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             ApiError::new(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string())
@@ -265,6 +266,17 @@ async fn bulk_entries(
         let Ok(data) = frame.into_data() else {
             continue;
         };
+        if let Some(line) = line_length.overlong_line(&data, bulk.summary().lines) {
+            let limit = state.settings.max_body_bytes;
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "line_too_long",
+                format!("line {line} is longer than the limit of {limit} bytes"),
+            )
+            .with_details(
+                json!({ "line": line, "limit_bytes": limit, "committed": bulk.summary() }),
+            ));
+        }
         if let Err(error) = bulk.push(&data).await {
             let committed = serde_json::to_value(bulk.summary()).unwrap_or(Value::Null);
             let mut answer = ApiError::from(error);
@@ -279,6 +291,38 @@ async fn bulk_entries(
     )
     .increment(summary.entered);
     Ok(Json(json!({ "message": "success", "summary": summary })))
+}
+
+/// Refuses a bulk line longer than the body limit, so that a body without line breaks is not
+/// buffered without end: lines may be many, but each must fit the limit.
+struct LineLengthGuard {
+    limit: usize,
+    /// Bytes of the line that is still open at the end of the data seen so far.
+    open_line_bytes: usize,
+}
+
+impl LineLengthGuard {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            open_line_bytes: 0,
+        }
+    }
+
+    /// The 1-based number of the first line in `data` that is over the limit, given how many
+    /// complete lines came before it.
+    fn overlong_line(&mut self, data: &[u8], complete_lines: u64) -> Option<u64> {
+        for (index, segment) in data.split(|&byte| byte == b'\n').enumerate() {
+            self.open_line_bytes = match index {
+                0 => self.open_line_bytes + segment.len(),
+                _ => segment.len(),
+            };
+            if self.open_line_bytes > self.limit {
+                return Some(complete_lines + 1 + index as u64);
+            }
+        }
+        None
+    }
 }
 
 /// The error's details with what was committed before it (`committed`).

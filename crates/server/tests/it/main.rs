@@ -1,5 +1,6 @@
 //! Integration tests of the HTTP API, through real HTTP against a server on port 0.
 
+mod bad_input;
 mod canvas_analytics;
 mod canvas_entry;
 mod canvas_journeys;
