@@ -8,8 +8,10 @@ use std::collections::{HashMap, HashSet};
 use pinsync_core::canvas::{StepId, SyncAction};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::reason::ReasonCode;
-use pinsync_core::sync::batch_plan::{PlanItem, flush_due, plan_batch};
-use pinsync_core::sync::ledger::{LedgerEntry, MembershipState, OpOrder};
+use pinsync_core::sync::batch_plan::{PlanItem, Settled, flush_due, plan_batch};
+use pinsync_core::sync::ledger::{
+    LedgerEntry, MembershipState, OpOrder, RecordDecision, decide_record,
+};
 use pinsync_core::sync::retry::FailureClass;
 use pinsync_pinterest::{ConnectionClient, RateCategory};
 use pinsync_store::sync::{ClaimRequest, ClaimedSyncItem, LedgerWrite};
@@ -51,6 +53,18 @@ pub(crate) enum BatchResult {
 pub(crate) struct PlannedItem {
     pub claimed: ClaimedSyncItem,
     pub records: Vec<(IdentifierKind, String)>,
+    /// Records of an add the ledger already holds as members: not sent, but the ledger
+    /// learns that this later step wants them, so an older pending remove cannot undo it.
+    pub confirmed: Vec<(IdentifierKind, String)>,
+}
+
+/// A planned request and what happens to the other claimed items.
+struct Plan {
+    planned: Vec<PlannedItem>,
+    settled: Vec<(ClaimedSyncItem, Settled)>,
+    /// Items finished as already members, whose confirmations go to the ledger now.
+    confirmations: Vec<PlannedItem>,
+    left_over: Vec<ClaimedSyncItem>,
 }
 
 impl Pipeline {
@@ -111,8 +125,16 @@ impl Pipeline {
 
         let lock = self.list_lock(&partition.target.customer_list_id);
         let guard = lock.lock().await;
-        let (planned, settled, left_over) = self.plan(partition, claimed).await?;
+        let Plan {
+            planned,
+            settled,
+            confirmations,
+            left_over,
+        } = self.plan(partition, claimed).await?;
         self.release(&left_over).await?;
+        if !confirmations.is_empty() {
+            self.write_ledger(partition, &confirmations).await?;
+        }
         let mut settlements = Vec::new();
         if !settled.is_empty() {
             settlements.push(Settlement::Settled { items: settled });
@@ -140,20 +162,12 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Plans the request: `(sent, settled without sending, left for later)`.
-    #[allow(clippy::type_complexity)]
+    /// Plans the request against the ledger.
     async fn plan(
         &self,
         partition: &Partition,
         claimed: Vec<ClaimedSyncItem>,
-    ) -> Result<
-        (
-            Vec<PlannedItem>,
-            Vec<(ClaimedSyncItem, pinsync_core::sync::batch_plan::Settled)>,
-            Vec<ClaimedSyncItem>,
-        ),
-        PipelineError,
-    > {
+    ) -> Result<Plan, PipelineError> {
         let store = &self.inner.store;
         let target = &partition.target;
         let mut kinds: HashMap<String, IdentifierKind> = HashMap::new();
@@ -202,28 +216,59 @@ impl Pipeline {
             .zip(plan_items)
             .map(|(claimed, plan_item)| (plan_item.item_id, (claimed, plan_item.records)))
             .collect();
+        let confirmed_of = |claimed: &ClaimedSyncItem, records: &[String]| {
+            records
+                .iter()
+                .filter(|record| {
+                    let entry = ledger.get(record.as_str()).copied();
+                    decide_record(entry, target.action, order_of(claimed))
+                        == RecordDecision::AlreadyMember
+                })
+                .filter_map(|record| kinds.get(record).map(|kind| (*kind, record.clone())))
+                .collect::<Vec<_>>()
+        };
         let mut planned = Vec::new();
         for id in &plan.sent_items {
             if let Some((claimed, records)) = by_id.remove(id) {
+                let confirmed = confirmed_of(&claimed, &records);
                 let records = records
                     .into_iter()
                     .filter(|record| in_request.contains(record.as_str()))
                     .filter_map(|record| kinds.get(&record).map(|kind| (*kind, record)))
                     .collect();
-                planned.push(PlannedItem { claimed, records });
+                planned.push(PlannedItem {
+                    claimed,
+                    records,
+                    confirmed,
+                });
             }
         }
-        let settled = plan
-            .settled
-            .iter()
-            .filter_map(|(id, why)| by_id.remove(id).map(|(claimed, _)| (claimed, *why)))
-            .collect();
+        let mut settled = Vec::new();
+        let mut confirmations = Vec::new();
+        for (id, why) in &plan.settled {
+            let Some((claimed, records)) = by_id.remove(id) else {
+                continue;
+            };
+            if *why == Settled::AlreadyMember {
+                confirmations.push(PlannedItem {
+                    claimed: claimed.clone(),
+                    records: Vec::new(),
+                    confirmed: confirmed_of(&claimed, &records),
+                });
+            }
+            settled.push((claimed, *why));
+        }
         let left_over = plan
             .left_over
             .iter()
             .filter_map(|id| by_id.remove(id).map(|(claimed, _)| claimed))
             .collect();
-        Ok((planned, settled, left_over))
+        Ok(Plan {
+            planned,
+            settled,
+            confirmations,
+            left_over,
+        })
     }
 
     /// Sends the records of `items` in one request; on an invalid request, splits them in
@@ -310,10 +355,13 @@ impl Pipeline {
     ) -> Result<(), PipelineError> {
         let state = MembershipState::after(partition.target.action);
         let mut writes = Vec::new();
+        let mut per_kind: HashMap<IdentifierKind, u64> = HashMap::new();
         for item in items {
             let claimed = &item.claimed.item;
-            for (kind, record) in &item.records {
-                telemetry::records_sent(partition.target.action, *kind, 1);
+            for (kind, _) in &item.records {
+                *per_kind.entry(*kind).or_default() += 1;
+            }
+            for (kind, record) in item.records.iter().chain(&item.confirmed) {
                 writes.push(LedgerWrite {
                     identifier_sha256: record.clone(),
                     kind: *kind,
@@ -325,6 +373,9 @@ impl Pipeline {
                     },
                 });
             }
+        }
+        for (kind, count) in per_kind {
+            telemetry::records_sent(partition.target.action, kind, count);
         }
         self.inner
             .store

@@ -18,7 +18,7 @@ pub struct PipelineSettings {
     /// How often the background loop looks for due work. Default 100 ms.
     pub tick: Duration,
     /// Batches of one connection in flight at once (claim, send and completion overlap;
-    /// sends to one customer list are still one at a time). Default 3.
+    /// sends to one customer list are still one at a time). Default 4.
     pub batches_in_flight_per_connection: usize,
     /// The retry schedule, including the 13 h horizon.
     pub retry: RetryPolicy,
@@ -37,7 +37,7 @@ impl Default for PipelineSettings {
             max_records_per_request: 1_900,
             lease: Duration::from_secs(60),
             tick: Duration::from_millis(100),
-            batches_in_flight_per_connection: 3,
+            batches_in_flight_per_connection: 4,
             retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(30),
             status_poll_interval: Duration::from_secs(600),

@@ -4,12 +4,15 @@
 //! Built like a sink, one file per stage:
 //! - [`config`]: [`PipelineSettings`] (flush interval, records per request, lease, retries);
 //! - [`directory`]: where connections come from ([`ConnectionDirectory`], [`StaticDirectory`]);
+//! - [`service_directory`]: the directory of `pinsync serve`, over the connection service;
 //! - `target`: a step's ad account, audience and customer list;
 //! - `scheduler`: due partitions grouped per connection, round robin between them;
 //! - `batch`: claim → plan (ledger) → encode → send through the limiter → classify;
 //! - `settle`: the outcome of a request applied to its users (complete, retry, pause);
 //! - `encoder`, `classify`, `telemetry`: PATCH bodies, failure classes, metrics;
-//! - `status`: polling each synced list and audience on Pinterest.
+//! - `status`: polling each synced list and audience on Pinterest;
+//! - `retry_errored`: requeueing a step's errored users once the cause is fixed;
+//! - `background`: [`spawn_background`], the loop as `pinsync serve` runs it.
 //!
 //! Entry points: [`Pipeline::run_once`] (one pass, for tests and tools),
 //! [`Pipeline::run`] (the background loop `serve` starts, with graceful shutdown) and
@@ -18,12 +21,15 @@
 //! **Architecture invariant:** no task sleeps on a user. A retry is a stored next attempt
 //! time; a claim is a lease; the loop wakes on a short tick.
 
+mod background;
 mod batch;
 mod classify;
 pub mod config;
 pub mod directory;
 mod encoder;
+mod retry_errored;
 mod scheduler;
+pub mod service_directory;
 mod settle;
 mod status;
 mod target;
@@ -37,12 +43,15 @@ use pinsync_core::canvas::StepId;
 use pinsync_engine::Clock;
 use pinsync_store::{CanvasId, Store, StoreError, WorkspaceId};
 
+pub use background::{RunningPipeline, spawn_background};
 pub use config::PipelineSettings;
 pub use directory::{
     ConnectionDirectory, ConnectionEvent, ConnectionKey, ConnectionState, StaticDirectory,
 };
 pub use encoder::NotHashed;
+pub use retry_errored::RetryErroredError;
 pub use scheduler::{BatchReport, PassReport};
+pub use service_directory::ServiceDirectory;
 pub use target::{SyncTarget, TargetError};
 
 /// What can stop a pass.

@@ -93,7 +93,9 @@ impl Pipeline {
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let stopping = Arc::new(AtomicBool::new(false));
-        let mut last_poll: Option<i64> = None;
+        // The first status poll comes one interval after start, not in the first second of
+        // a drain, so reads never crowd the start of the write budget.
+        let mut last_poll = self.now();
         loop {
             let pipeline = self.clone();
             let flag = stopping.clone();
@@ -115,8 +117,8 @@ impl Pipeline {
             }
             let now = self.now();
             let interval = millis(self.inner.settings.status_poll_interval);
-            if last_poll.is_none_or(|at| now - at >= interval) {
-                last_poll = Some(now);
+            if now - last_poll >= interval {
+                last_poll = now;
                 self.poll_statuses().await;
                 self.publish_queue_depths().await;
             }

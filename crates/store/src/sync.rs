@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use pinsync_core::canvas::StepId;
+use pinsync_core::canvas::{StepId, SyncAction};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::ledger::LedgerEntry;
@@ -205,4 +205,17 @@ pub trait SyncStore: Send + Sync {
 
     /// The last poll of each synced step of the Canvas.
     async fn target_statuses(&self, canvas_id: CanvasId) -> Result<Vec<TargetStatus>, StoreError>;
+
+    /// `retry_errored`: every errored user of the step goes back to `pending` as a new sync
+    /// item with its current identifiers among `match_fields` (users with none, or with ad
+    /// tracking disabled, stay errored). Counters move in the same transaction. Returns how
+    /// many users were requeued.
+    async fn requeue_errored_sync(
+        &self,
+        canvas_id: CanvasId,
+        step_id: &StepId,
+        action: SyncAction,
+        match_fields: Vec<IdentifierKind>,
+        now: i64,
+    ) -> Result<u64, StoreError>;
 }

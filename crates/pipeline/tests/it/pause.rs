@@ -133,3 +133,39 @@ async fn a_deleted_audience_errors_its_users_at_once_and_notifies() {
         Some(&15)
     );
 }
+
+#[tokio::test]
+async fn retry_errored_requeues_a_steps_errored_users_once_the_cause_is_fixed() {
+    let app = Harness::start().await;
+    let (audience, list) = app.audience("retry-errored").await;
+    let canvas = app.canvas_known(&audience, &list, "add").await;
+    app.sandbox().revoke_token(&app.refresh_token).unwrap();
+    app.enter(canvas, 0..4).await;
+    app.advance(Duration::from_secs(5));
+    app.run_once().await;
+    app.advance(Duration::from_secs(13 * 3_600));
+    app.run_once().await;
+    assert_eq!(
+        app.step_counts(canvas).await.errored.get("invalid_token"),
+        Some(&4)
+    );
+
+    app.directory.reconnect(&app.key, app.connect(ALICE));
+    let step = pinsync_core::canvas::StepId::from("step");
+    let requeued = app
+        .pipeline
+        .retry_errored(app.workspace, canvas, &step)
+        .await
+        .unwrap();
+    assert_eq!(requeued, 4);
+    let counts = app.step_counts(canvas).await;
+    assert_eq!((counts.pending, counts.errored_total()), (4, 0));
+
+    app.run_once().await;
+    assert_eq!(app.members(&list), digests(0..4));
+    let counts = app.step_counts(canvas).await;
+    assert_eq!(
+        (counts.synced, counts.pending, counts.errored_total()),
+        (4, 0, 0)
+    );
+}

@@ -5,11 +5,13 @@
 mod claims;
 #[path = "sync_ledger.rs"]
 mod ledger;
+#[path = "sync_requeue.rs"]
+mod requeue;
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use pinsync_core::canvas::StepId;
+use pinsync_core::canvas::{StepId, SyncAction};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::sync::ledger::LedgerEntry;
 
@@ -124,5 +126,20 @@ impl SyncStore for SqliteStore {
     async fn target_statuses(&self, canvas_id: CanvasId) -> Result<Vec<TargetStatus>, StoreError> {
         self.read(move |conn| ledger::statuses(conn, canvas_id))
             .await
+    }
+
+    async fn requeue_errored_sync(
+        &self,
+        canvas_id: CanvasId,
+        step_id: &StepId,
+        action: SyncAction,
+        match_fields: Vec<IdentifierKind>,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        let step_id = step_id.clone();
+        self.write(move |tx| {
+            requeue::requeue_errored(tx, canvas_id, &step_id, action, &match_fields, now)
+        })
+        .await
     }
 }
