@@ -7,6 +7,8 @@ use crate::config::Config;
 use crate::serve::open_store;
 
 #[derive(Debug, Subcommand)]
+// The variant names are the subcommands users type (`create-key`, `create-user`, …).
+#[allow(clippy::enum_variant_names)]
 pub enum AdminCommand {
     /// Create an API key and print it, alone, on standard output.
     CreateKey {
