@@ -46,9 +46,15 @@ pub fn line_chart(labels: &[String], series: &[Series<'_>]) -> String {
     }
     for (i, label) in labels.iter().enumerate() {
         if i % 2 == 0 || i + 1 == labels.len() {
+            // The last label ends at its point so that it stays inside the chart.
+            let anchor = if i + 1 == labels.len() {
+                "end"
+            } else {
+                "middle"
+            };
             let _ = write!(
                 svg,
-                r##"<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#5b5b66">{}</text>"##,
+                r##"<text x="{}" y="{}" font-size="11" text-anchor="{anchor}" fill="#5b5b66">{}</text>"##,
                 x(i),
                 HEIGHT - 8.0,
                 escape(label)
