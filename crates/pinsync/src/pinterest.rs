@@ -16,6 +16,9 @@ use pinsync_store::Store;
 
 use crate::config::Config;
 
+/// Where the built-in sandbox sends the browser back after consent (the dashboard's callback).
+const DASHBOARD_CALLBACK: &str = "/partners/pinterest/callback";
+
 /// Where the built-in sandbox is mounted in pinsync's own server.
 pub const SANDBOX_PREFIX: &str = "/sandbox";
 /// How often the background loop looks for due refreshes and deliveries.
@@ -79,7 +82,17 @@ pub fn wire(
             (settings, None, description)
         }
         _ => {
-            let sandbox = Sandbox::new(SandboxConfig::default());
+            // The browser comes back to the dashboard's callback: it completes the connection
+            // through the same service as the API's callback, then shows the Pinterest page.
+            // Both paths are registered on the sandbox's app (on any loopback port).
+            let mut sandbox_config = SandboxConfig::default();
+            for host in ["127.0.0.1", "localhost"] {
+                sandbox_config
+                    .app
+                    .redirect_uris
+                    .push(format!("http://{host}:8080{DASHBOARD_CALLBACK}"));
+            }
+            let sandbox = Sandbox::new(sandbox_config);
             let seed = sandbox.seed().app;
             let base = format!("{}{SANDBOX_PREFIX}", reachable_base(bound));
             let mut client = PinterestConfig::new(seed.client_id, Secret::new(seed.client_secret))
@@ -87,10 +100,7 @@ pub fn wire(
             client.oauth_authorize_url = format!("{base}/oauth/");
             let settings = PinterestSettings {
                 client,
-                redirect_uri: format!(
-                    "{}/api/v1/partners/pinterest/callback",
-                    reachable_base(bound)
-                ),
+                redirect_uri: format!("{}{DASHBOARD_CALLBACK}", reachable_base(bound)),
                 sandbox: true,
                 rate_limits: RateLimitConfig::default(),
             };
