@@ -59,6 +59,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         pinterest.service.clone(),
         background_stopped,
     ));
+    let pipeline = pinsync_pipeline::spawn_background(
+        state.store.clone(),
+        pinterest.service.clone(),
+        pinsync_pipeline::PipelineSettings::default(),
+    );
     let setup_link =
         pinsync_server::dashboard::passwords::setup_link_if_no_user(state.store.as_ref()).await?;
     let mut router = pinsync_server::router(state);
@@ -78,6 +83,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     eprintln!("{}", pinterest.description);
     pinsync_server::serve(listener, router, shutdown_signal()).await?;
+    // Stop claiming sync batches; in-flight requests get the pipeline's shutdown grace.
+    pipeline.shutdown().await;
     let _ = stop_background.send(true);
     let _ = background.await;
     let _ = stop_timers.send(true);
