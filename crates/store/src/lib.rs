@@ -3,8 +3,8 @@
 //!
 //! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
-//! - [`connection_model`]: the records of the connection area (encrypted tokens, events).
 //! - [`account_model`]: dashboard users, sessions and set-up links ([`accounts`]).
+//! - [`connection_model`]: the records of the connection area (encrypted tokens, events).
 //! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
 //! - [`canvas_model`]: the records of Canvases, journeys, sync items and step analytics.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 
+use crate::accounts::AccountStore;
 use crate::canvases::CanvasStore;
 use crate::connections::ConnectionStore;
 use crate::error::StoreError;
@@ -12,9 +13,11 @@ use crate::sync::SyncStore;
 /// trait and pass the same conformance suite (`tests/it/conformance.rs`).
 ///
 /// Every method is one transaction: it either happens entirely or not at all. The methods of
-/// each area live in their own trait ([`ConnectionStore`], [`CanvasStore`], [`SyncStore`]).
+/// each area live in their own trait ([`AccountStore`], [`ConnectionStore`], [`CanvasStore`], [`SyncStore`]).
 #[async_trait]
-pub trait Store: ConnectionStore + CanvasStore + SyncStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + ConnectionStore + CanvasStore + SyncStore + Send + Sync + 'static
+{
     /// Applies pending migrations; returns the versions applied by this call.
     async fn migrate(&self) -> Result<Vec<i64>, StoreError>;
 

@@ -5,6 +5,7 @@
 //! transaction that reads then writes fails with `SQLITE_BUSY` without waiting); reads use a
 //! small pool of reader connections, which WAL lets run beside the writer.
 
+mod accounts;
 mod canvases;
 mod connections;
 mod migrations;
