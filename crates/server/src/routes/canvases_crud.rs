@@ -80,7 +80,10 @@ async fn list(
         .store
         .list_canvases(workspace, query.include_archived)
         .await?;
-    let canvases: Vec<Value> = records.iter().map(canvas_json).collect();
+    let mut canvases = Vec::with_capacity(records.len());
+    for record in &records {
+        canvases.push(with_connection_errors(&state, workspace, record).await?);
+    }
     Ok(Json(json!({ "canvases": canvases })))
 }
 
@@ -93,7 +96,24 @@ async fn read(
         .engine
         .canvas(workspace, parse_canvas_id(&id)?)
         .await?;
-    Ok(Json(canvas_json(&record)))
+    Ok(Json(
+        with_connection_errors(&state, workspace, &record).await?,
+    ))
+}
+
+/// [`canvas_json`] plus `connection_errors`: what stops a launched Canvas from syncing now
+/// (token invalid, Pinterest disconnected, access lost to a step's ad account).
+async fn with_connection_errors(
+    state: &AppState,
+    workspace: pinsync_store::WorkspaceId,
+    record: &CanvasRecord,
+) -> Result<Value, ApiError> {
+    let errors =
+        crate::pinterest::canvas_connection_errors(state.pinterest.as_deref(), workspace, record)
+            .await?;
+    let mut value = canvas_json(record);
+    value["connection_errors"] = Value::Array(errors);
+    Ok(value)
 }
 
 async fn update(

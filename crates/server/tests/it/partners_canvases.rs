@@ -1,8 +1,5 @@
-//! The connection's launch checks on Canvases, creating a step's audience, and a whole
-//! connection dance whose logs are captured and searched for tokens.
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+//! The connection's launch checks on Canvases, creating a step's audience, and the connection
+//! errors a launched Canvas shows. (The log capture of a whole dance is `tests/logs.rs`.)
 
 use serde_json::{Value, json};
 
@@ -117,66 +114,75 @@ async fn a_canvas_cannot_launch_when_the_account_access_was_lost() {
     assert_eq!(launch_problems(&app, &id).await, ["ad_account_unreachable"]);
 }
 
-/// A `tracing` writer into a shared buffer.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+async fn connection_error_codes(app: &PinterestApp, id: &str) -> Vec<String> {
+    let canvas: Value = app
+        .get(&format!("/api/v1/canvases/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    canvas["connection_errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{canvas}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
-async fn the_logs_of_a_whole_connection_dance_contain_no_token() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    // The test runtime has one thread: the server and sandbox tasks log into this default.
-    let _guard = tracing::subscriber::set_default(subscriber);
-    // Callsites first hit by tests on other threads may have cached "no interest".
-    tracing::callsite::rebuild_interest_cache();
-    let app = spawn_pinterest_app().await;
+async fn an_active_canvas_shows_the_connection_errors_of_its_steps() {
+    let mut sandbox = pinsync_sandbox::SandboxConfig::default();
+    sandbox.customer_lists.allow_empty_create = true;
+    let app = spawn_pinterest_app_with(AppOptions {
+        sandbox,
+        ..AppOptions::default()
+    })
+    .await;
     app.connect_as(ALICE, &[ALICE_MAIN_ACCOUNT]).await;
-    let (first_access, first_refresh) = app.stored_tokens().await;
+    let id = create_canvas(&app, canvas(ALICE_MAIN_ACCOUNT)).await;
+    let response = app
+        .send_json(
+            reqwest::Method::POST,
+            &format!("/api/v1/canvases/{id}/steps/add_vip/audience"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(launch_problems(&app, &id).await, Vec::<String>::new());
+    assert_eq!(
+        connection_error_codes(&app, &id).await,
+        Vec::<String>::new()
+    );
+
     app.sandbox
         .sandbox
-        .expire_token(first_access.as_deref().unwrap())
+        .set_role(ALICE_MAIN_ACCOUNT, ALICE, None)
         .unwrap();
-    app.client
-        .post(app.url("/api/v1/partners/pinterest/check"))
-        .bearer_auth(&app.api_key)
-        .send()
-        .await
-        .unwrap();
-    let (access, refresh) = app.stored_tokens().await;
-    app.client
-        .delete(app.url("/api/v1/partners/pinterest"))
-        .bearer_auth(&app.api_key)
-        .send()
-        .await
-        .unwrap();
+    let checked = app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/partners/pinterest/check",
+            json!({}),
+        )
+        .await;
+    assert!(checked.status().is_success());
+    assert_eq!(connection_error_codes(&app, &id).await, ["access_lost"]);
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains("pinterest connected"),
-        "the capture works: {}",
-        &text[..text.len().min(3000)]
+    let (_, refresh) = app.stored_tokens().await;
+    app.sandbox
+        .sandbox
+        .revoke_token(refresh.as_deref().unwrap())
+        .unwrap();
+    app.send_json(
+        reqwest::Method::POST,
+        "/api/v1/partners/pinterest/check",
+        json!({}),
+    )
+    .await;
+    assert_eq!(connection_error_codes(&app, &id).await, ["invalid_token"]);
+    let list: Value = app.get("/api/v1/canvases").await.json().await.unwrap();
+    assert_eq!(
+        list["canvases"][0]["connection_errors"][0]["code"],
+        "invalid_token"
     );
-    assert!(text.contains("pinterest tokens refreshed"));
-    for token in [first_access, first_refresh, access, refresh]
-        .into_iter()
-        .flatten()
-    {
-        assert!(!text.contains(&token), "a token reached the logs");
-    }
-    assert!(!text.contains(&app.sandbox.sandbox.seed().app.client_secret));
 }
