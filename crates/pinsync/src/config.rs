@@ -27,6 +27,9 @@ redirect_uri, `serve` mounts the built-in Pinterest sandbox under /sandbox and u
                                    https://pinsync.example.com/api/v1/partners/pinterest/callback
   PINSYNC_PINTEREST_API_BASE       pinterest.api_base   [default: https://api.pinterest.com/v5]
   PINSYNC_PINTEREST_OAUTH_URL      pinterest.oauth_url  [default: https://www.pinterest.com/oauth/]
+  [pinterest.rate_limits]          per Pinterest token: writes_per_second [7], writes_per_minute
+                                   [400], reads_per_minute [1000], requests_per_second [100],
+                                   safety_margin_ms [50] (TOML only)
   PINSYNC_SECRET_KEY               32-byte key (base64 or hex) encrypting tokens at rest
                                    [default: generated once into <data_dir>/secret.key]";
 
@@ -62,6 +65,54 @@ pub struct PinterestAppConfig {
     pub api_base: Option<String>,
     /// OAuth consent page (default `https://www.pinterest.com/oauth/`).
     pub oauth_url: Option<String>,
+    /// The per-token request budget (`[pinterest.rate_limits]`), for the real app and the sandbox.
+    pub rate_limits: PinterestRateLimits,
+}
+
+/// The `[pinterest.rate_limits]` table: the windows one Pinterest user token may use. A request
+/// waits for a slot in every window that applies; none is ever sent beyond a window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PinterestRateLimits {
+    /// Writes (customer lists, audiences) per second. Default 7.
+    pub writes_per_second: u32,
+    /// Writes per minute. Default 400 (Pinterest's published `ads_write` limit).
+    pub writes_per_minute: u32,
+    /// Reads (ad accounts, lists, audiences) per minute. Default 1,000.
+    pub reads_per_minute: u32,
+    /// Every request, whatever its category, per second. Default 100.
+    pub requests_per_second: u32,
+    /// Added to every window's length against network jitter, in milliseconds. Default 50.
+    pub safety_margin_ms: u64,
+}
+
+impl Default for PinterestRateLimits {
+    fn default() -> Self {
+        Self {
+            writes_per_second: 7,
+            writes_per_minute: 400,
+            reads_per_minute: 1_000,
+            requests_per_second: 100,
+            safety_margin_ms: 50,
+        }
+    }
+}
+
+impl PinterestRateLimits {
+    /// The limiter configuration these settings describe (OAuth categories keep their defaults).
+    pub fn to_limiter_config(&self) -> pinsync_pinterest::RateLimitConfig {
+        use pinsync_pinterest::WindowLimit;
+        pinsync_pinterest::RateLimitConfig {
+            ads_write: vec![
+                WindowLimit::per_second(self.writes_per_second),
+                WindowLimit::per_minute(self.writes_per_minute),
+            ],
+            ads_read: vec![WindowLimit::per_minute(self.reads_per_minute)],
+            all_requests: vec![WindowLimit::per_second(self.requests_per_second)],
+            safety_margin: std::time::Duration::from_millis(self.safety_margin_ms),
+            ..pinsync_pinterest::RateLimitConfig::default()
+        }
+    }
 }
 
 impl std::fmt::Debug for PinterestAppConfig {
@@ -75,6 +126,7 @@ impl std::fmt::Debug for PinterestAppConfig {
             .field("redirect_uri", &self.redirect_uri)
             .field("api_base", &self.api_base)
             .field("oauth_url", &self.oauth_url)
+            .field("rate_limits", &self.rate_limits)
             .finish()
     }
 }
@@ -203,6 +255,10 @@ impl Config {
                 "pinterest: give all of client_id, client_secret and redirect_uri (or none, to use the built-in sandbox)"
             );
         }
+        app.rate_limits
+            .to_limiter_config()
+            .validate()
+            .map_err(|e| anyhow::anyhow!("pinterest.rate_limits: {e}"))?;
         Ok(())
     }
 }
@@ -210,6 +266,24 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pinterest_rate_limits_come_from_the_config_file_and_are_validated() {
+        let config: Config = toml::from_str(
+            "[pinterest.rate_limits]\nwrites_per_second = 5\nwrites_per_minute = 300\n",
+        )
+        .unwrap();
+        let limits = config.pinterest.rate_limits.to_limiter_config();
+        assert_eq!(limits.ads_write[0].limit, 5);
+        assert_eq!(limits.ads_write[1].limit, 300);
+        assert_eq!(limits.ads_read[0].limit, 1_000);
+        config.validate().unwrap();
+
+        let zero: Config =
+            toml::from_str("[pinterest.rate_limits]\nreads_per_minute = 0\n").unwrap();
+        let error = zero.validate().unwrap_err().to_string();
+        assert!(error.contains("pinterest.rate_limits"), "{error}");
+    }
 
     #[test]
     fn a_config_file_overrides_defaults_and_rejects_unknown_keys() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use axum::Router;
 use pinsync_connect::{ConnectionService, PinterestSettings, TokenCipher};
-use pinsync_pinterest::{PinterestConfig, RateLimitConfig, Secret};
+use pinsync_pinterest::{PinterestConfig, Secret};
 use pinsync_sandbox::{Sandbox, SandboxConfig};
 use pinsync_store::Store;
 
@@ -77,7 +77,7 @@ pub fn wire(
                 client,
                 redirect_uri: redirect_uri.clone(),
                 sandbox: false,
-                rate_limits: RateLimitConfig::default(),
+                rate_limits: app.rate_limits.to_limiter_config(),
             };
             (settings, None, description)
         }
@@ -102,7 +102,7 @@ pub fn wire(
                 client,
                 redirect_uri: format!("{}{DASHBOARD_CALLBACK}", reachable_base(bound)),
                 sandbox: true,
-                rate_limits: RateLimitConfig::default(),
+                rate_limits: app.rate_limits.to_limiter_config(),
             };
             let description = format!(
                 "Pinterest: built-in sandbox (no Pinterest app configured) at {base}/v5 (consent page {base}/oauth/, control API {base}/_sandbox/)"
