@@ -32,3 +32,23 @@ impl From<rusqlite::Error> for StoreError {
         StoreError::Database(error.to_string())
     }
 }
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            // Class 23 is "integrity constraint violation" (unique, foreign key, not null,
+            // check): the same family SQLite reports as a constraint violation.
+            sqlx::Error::Database(database)
+                if database.code().is_some_and(|code| code.starts_with("23")) =>
+            {
+                let what = database
+                    .constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| database.message().to_owned());
+                StoreError::Conflict(what)
+            }
+            sqlx::Error::RowNotFound => StoreError::NotFound("record".into()),
+            _ => StoreError::Database(error.to_string()),
+        }
+    }
+}

@@ -1,5 +1,5 @@
 //! pinsync's storage: the [`Store`] trait every backend implements, the records it deals in,
-//! and the SQLite backend (the default, embedded in the data directory).
+//! the SQLite backend (the default, embedded in the data directory) and the PostgreSQL one.
 //!
 //! - [`model`]: the plain records the store reads and writes (workspaces, keys, users).
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
@@ -8,6 +8,8 @@
 //! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
 //! - [`canvas_model`]: the records of Canvases, journeys, sync items and step analytics.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
+//! - [`postgres`]: the PostgreSQL backend (sqlx's `postgres` driver, a connection pool), for
+//!   several instances on one database.
 //!
 //! **Architecture invariant:** no raw email or advertising ID reaches the store; users carry
 //! only the SHA-256 of each normalized identifier and the outcome of parsing it.
@@ -20,6 +22,7 @@ pub mod connection_model;
 pub mod connections;
 pub mod error;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 mod store;
 pub mod sync;
@@ -32,6 +35,7 @@ pub use connection_model::*;
 pub use connections::ConnectionStore;
 pub use error::StoreError;
 pub use model::*;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use store::Store;
 pub use sync::SyncStore;

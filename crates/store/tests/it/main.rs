@@ -4,5 +4,6 @@ mod account_conformance;
 mod canvas_conformance;
 mod conformance;
 mod connection_conformance;
+mod postgres;
 mod sqlite;
 mod sync_conformance;

@@ -1,0 +1,262 @@
+//! Users in PostgreSQL: hashed identifiers with their parse outcome, consent and attributes.
+//!
+//! A batch of upserts is three statements whatever its size: insert the missing users
+//! (learning which were created), lock and read every user of the batch, then write each
+//! user's merged profile with one `UPDATE … FROM UNNEST(…)`. The merge rule is the one of
+//! `sqlite/users.rs`, applied in order, so a user named twice in a batch is created by the
+//! first and updated by the second.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use serde_json::{Map, Value};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgExecutor, Row};
+
+use crate::error::StoreError;
+use crate::model::{
+    FieldUpdate, StoredIdentifier, UpsertSummary, UserProfile, UserUpsert, WorkspaceId,
+};
+
+const USER_COLUMNS: &str = "workspace_id, external_id, email_sha256, email_status, gaid_sha256,
+    gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes, created_at, updated_at";
+
+/// One upsert's result: the profile as that upsert left it, and whether it created the user.
+#[derive(Debug, Clone)]
+pub(crate) struct MergedUser {
+    pub(crate) profile: UserProfile,
+    pub(crate) created: bool,
+}
+
+pub(crate) fn profile_from_row(row: &PgRow) -> Result<UserProfile, StoreError> {
+    let attributes: String = row.try_get(9)?;
+    Ok(UserProfile {
+        workspace_id: WorkspaceId(row.try_get(0)?),
+        external_id: row.try_get(1)?,
+        email: StoredIdentifier {
+            sha256: row.try_get(2)?,
+            status: row.try_get(3)?,
+        },
+        gaid: StoredIdentifier {
+            sha256: row.try_get(4)?,
+            status: row.try_get(5)?,
+        },
+        idfa: StoredIdentifier {
+            sha256: row.try_get(6)?,
+            status: row.try_get(7)?,
+        },
+        ad_tracking_enabled: row.try_get(8)?,
+        attributes: decode_attributes(&attributes)?,
+        created_at: row.try_get(10)?,
+        updated_at: row.try_get(11)?,
+    })
+}
+
+fn decode_attributes(text: &str) -> Result<Map<String, Value>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("user attributes: {e}")))
+}
+
+pub(super) async fn fetch(
+    executor: impl PgExecutor<'_>,
+    workspace: WorkspaceId,
+    external_id: &str,
+) -> Result<Option<UserProfile>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE workspace_id = $1 AND external_id = $2"
+    ))
+    .bind(workspace.0)
+    .bind(external_id)
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(profile_from_row).transpose()
+}
+
+pub(super) async fn count(
+    executor: impl PgExecutor<'_>,
+    workspace: WorkspaceId,
+) -> Result<u64, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE workspace_id = $1")
+        .bind(workspace.0)
+        .fetch_one(executor)
+        .await?;
+    Ok(n.max(0) as u64)
+}
+
+/// `upsert_users`: applies every upsert and counts created and updated users.
+pub(super) async fn upsert(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    users: Vec<UserUpsert>,
+) -> Result<UpsertSummary, StoreError> {
+    let merged = upsert_profiles(conn, workspace, &users, crate::now_millis()).await?;
+    let created = merged.iter().filter(|user| user.created).count() as u64;
+    Ok(UpsertSummary {
+        created,
+        updated: merged.len() as u64 - created,
+    })
+}
+
+/// Applies `users` in order inside the caller's transaction and returns, for each of them
+/// (same order), the profile as it left it and whether it created the user.
+pub(crate) async fn upsert_profiles(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    users: &[UserUpsert],
+    now: i64,
+) -> Result<Vec<MergedUser>, StoreError> {
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Sorted, so that concurrent batches take their row locks in one order.
+    let ids: Vec<&str> = users
+        .iter()
+        .map(|user| user.external_id.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let created: HashSet<String> = sqlx::query_scalar(
+        "INSERT INTO users (workspace_id, external_id, created_at, updated_at)
+         SELECT $1, id, $3, $3 FROM UNNEST($2::text[]) AS t(id) ORDER BY id
+         ON CONFLICT (workspace_id, external_id) DO NOTHING
+         RETURNING external_id",
+    )
+    .bind(workspace.0)
+    .bind(&ids)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    let rows = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users
+         WHERE workspace_id = $1 AND external_id = ANY($2::text[])
+         ORDER BY external_id FOR UPDATE"
+    ))
+    .bind(workspace.0)
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut profiles = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let profile = profile_from_row(row)?;
+        profiles.insert(profile.external_id.clone(), profile);
+    }
+
+    let mut merged = Vec::with_capacity(users.len());
+    let mut seen = HashSet::with_capacity(ids.len());
+    for update in users {
+        let profile = profiles
+            .get_mut(&update.external_id)
+            .ok_or_else(|| StoreError::Database("an upserted user vanished".into()))?;
+        apply(profile, update, now);
+        let first_time = seen.insert(update.external_id.as_str());
+        merged.push(MergedUser {
+            profile: profile.clone(),
+            created: first_time && created.contains(&update.external_id),
+        });
+    }
+    write_profiles(conn, workspace, profiles.values()).await?;
+    Ok(merged)
+}
+
+fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {
+    match update {
+        FieldUpdate::Keep => {}
+        FieldUpdate::Clear => *stored = cleared,
+        FieldUpdate::Set(value) => *stored = value.clone(),
+    }
+}
+
+/// Applies one upsert to a stored profile (a new user's row holds the column defaults,
+/// which are the blank profile of `sqlite/users.rs`).
+fn apply(profile: &mut UserProfile, update: &UserUpsert, now: i64) {
+    apply_field(
+        &mut profile.email,
+        &update.email,
+        StoredIdentifier::missing(),
+    );
+    apply_field(&mut profile.gaid, &update.gaid, StoredIdentifier::missing());
+    apply_field(&mut profile.idfa, &update.idfa, StoredIdentifier::missing());
+    apply_field(
+        &mut profile.ad_tracking_enabled,
+        &update.ad_tracking_enabled,
+        true,
+    );
+    for (name, value) in &update.attributes {
+        if value.is_null() {
+            profile.attributes.remove(name);
+        } else {
+            profile.attributes.insert(name.clone(), value.clone());
+        }
+    }
+    profile.updated_at = now;
+}
+
+/// Writes the profiles' fields over their (locked) rows in one statement.
+async fn write_profiles<'p>(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    profiles: impl Iterator<Item = &'p UserProfile>,
+) -> Result<(), StoreError> {
+    let mut columns = ProfileColumns::default();
+    for profile in profiles {
+        columns.push(profile);
+    }
+    sqlx::query(
+        "UPDATE users AS u SET
+             email_sha256 = t.email_sha256, email_status = t.email_status,
+             gaid_sha256 = t.gaid_sha256, gaid_status = t.gaid_status,
+             idfa_sha256 = t.idfa_sha256, idfa_status = t.idfa_status,
+             ad_tracking_enabled = t.ad_tracking_enabled, attributes = t.attributes,
+             updated_at = t.updated_at
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::bool[], $10::text[], $11::bigint[])
+             AS t(external_id, email_sha256, email_status, gaid_sha256, gaid_status,
+                  idfa_sha256, idfa_status, ad_tracking_enabled, attributes, updated_at)
+         WHERE u.workspace_id = $1 AND u.external_id = t.external_id",
+    )
+    .bind(workspace.0)
+    .bind(columns.external_id)
+    .bind(columns.email_sha256)
+    .bind(columns.email_status)
+    .bind(columns.gaid_sha256)
+    .bind(columns.gaid_status)
+    .bind(columns.idfa_sha256)
+    .bind(columns.idfa_status)
+    .bind(columns.ad_tracking_enabled)
+    .bind(columns.attributes)
+    .bind(columns.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Profiles as columns, one array per field, for `UNNEST`.
+#[derive(Default)]
+struct ProfileColumns {
+    external_id: Vec<String>,
+    email_sha256: Vec<Option<String>>,
+    email_status: Vec<String>,
+    gaid_sha256: Vec<Option<String>>,
+    gaid_status: Vec<String>,
+    idfa_sha256: Vec<Option<String>>,
+    idfa_status: Vec<String>,
+    ad_tracking_enabled: Vec<bool>,
+    attributes: Vec<String>,
+    updated_at: Vec<i64>,
+}
+
+impl ProfileColumns {
+    fn push(&mut self, profile: &UserProfile) {
+        self.external_id.push(profile.external_id.clone());
+        self.email_sha256.push(profile.email.sha256.clone());
+        self.email_status.push(profile.email.status.clone());
+        self.gaid_sha256.push(profile.gaid.sha256.clone());
+        self.gaid_status.push(profile.gaid.status.clone());
+        self.idfa_sha256.push(profile.idfa.sha256.clone());
+        self.idfa_status.push(profile.idfa.status.clone());
+        self.ad_tracking_enabled.push(profile.ad_tracking_enabled);
+        self.attributes
+            .push(Value::Object(profile.attributes.clone()).to_string());
+        self.updated_at.push(profile.updated_at);
+    }
+}
