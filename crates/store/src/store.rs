@@ -6,6 +6,7 @@ use crate::accounts::AccountStore;
 use crate::canvases::CanvasStore;
 use crate::connections::ConnectionStore;
 use crate::error::StoreError;
+use crate::leases::LeaseStore;
 use crate::model::{NewApiKey, UpsertSummary, UserProfile, UserUpsert, Workspace, WorkspaceId};
 use crate::sync::SyncStore;
 
@@ -16,7 +17,7 @@ use crate::sync::SyncStore;
 /// each area live in their own trait ([`AccountStore`], [`ConnectionStore`], [`CanvasStore`], [`SyncStore`]).
 #[async_trait]
 pub trait Store:
-    AccountStore + ConnectionStore + CanvasStore + SyncStore + Send + Sync + 'static
+    AccountStore + ConnectionStore + CanvasStore + SyncStore + LeaseStore + Send + Sync + 'static
 {
     /// Applies pending migrations; returns the versions applied by this call.
     async fn migrate(&self) -> Result<Vec<i64>, StoreError>;

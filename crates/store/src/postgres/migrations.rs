@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/postgres/0005_dashboard.sql"),
     ),
+    (6, include_str!("../../migrations/postgres/0006_leases.sql")),
 ];
 
 /// Applies the migrations the database has not seen; returns the versions applied now.

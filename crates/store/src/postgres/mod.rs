@@ -8,6 +8,7 @@
 
 mod accounts;
 mod connections;
+mod leases;
 mod migrations;
 mod pending;
 mod users;

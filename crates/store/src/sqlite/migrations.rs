@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../../migrations/sqlite/0005_dashboard.sql"),
     ),
+    (6, include_str!("../../migrations/sqlite/0006_leases.sql")),
 ];
 
 /// Applies the migrations the database has not seen; returns the versions applied now.
