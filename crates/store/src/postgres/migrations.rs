@@ -24,6 +24,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/postgres/0002_connections.sql"),
     ),
     (
+        3,
+        include_str!("../../migrations/postgres/0003_canvas_engine.sql"),
+    ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_sync_pipeline.sql"),
+    ),
+    (
         5,
         include_str!("../../migrations/postgres/0005_dashboard.sql"),
     ),

@@ -7,10 +7,11 @@
 //! is TEXT, as in the SQLite schema, so both backends hold the same values.
 
 mod accounts;
+mod canvases;
 mod connections;
 mod leases;
 mod migrations;
-mod pending;
+mod sync;
 mod users;
 mod workspaces;
 

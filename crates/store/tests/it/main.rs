@@ -6,5 +6,6 @@ mod conformance;
 mod connection_conformance;
 mod lease_conformance;
 mod postgres;
+mod postgres_concurrency;
 mod sqlite;
 mod sync_conformance;

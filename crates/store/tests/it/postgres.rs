@@ -28,6 +28,13 @@ pub struct PgFixture {
     database: String,
 }
 
+impl PgFixture {
+    /// The name of the fixture's database, for opening more stores on it.
+    pub fn database_name(&self) -> &str {
+        &self.database
+    }
+}
+
 impl std::ops::Deref for PgFixture {
     type Target = PgStore;
     fn deref(&self) -> &PgStore {
