@@ -15,7 +15,8 @@ use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::ledger::LedgerEntry;
 use serde::Serialize;
 
-use crate::canvas_model::{CanvasId, SyncItem, SyncItemId};
+use crate::canvas_model::{CanvasId, CompletionReport, SyncItem, SyncItemId, SyncOutcome};
+use crate::canvases::CanvasStore;
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
 
@@ -92,6 +93,27 @@ pub struct LedgerWrite {
     pub entry: LedgerEntry,
 }
 
+/// Everything the outcome of one batch writes: the ledger changes Pinterest acknowledged, the
+/// attempts for the trace (and any retry times), and the items finished. A backend applies it
+/// in one transaction ([`SyncStore::settle_sync_batch`]), in this order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BatchSettlement {
+    /// The audience the ledger writes belong to (ignored when `ledger` is empty).
+    pub audience_id: String,
+    pub ledger: Vec<LedgerWrite>,
+    pub attempts: Vec<AttemptRecord>,
+    /// Items finished with their outcome; `pending` moves to the outcome's counter.
+    pub completions: Vec<(SyncItemId, SyncOutcome)>,
+    pub now: i64,
+}
+
+impl BatchSettlement {
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.ledger.is_empty() && self.attempts.is_empty() && self.completions.is_empty()
+    }
+}
+
 /// One attempt as the user's trace shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttemptTrace {
@@ -128,9 +150,10 @@ impl TargetStatus {
     }
 }
 
-/// Claiming and finishing sync work, the membership ledger, the request log.
+/// Claiming and finishing sync work, the membership ledger, the request log. Finishing items
+/// is [`CanvasStore::complete_sync_items`], hence the supertrait.
 #[async_trait]
-pub trait SyncStore: Send + Sync {
+pub trait SyncStore: CanvasStore + Send + Sync {
     /// Partitions with unleased items whose next attempt time is at or before `now`.
     async fn due_sync_partitions(&self, now: i64) -> Result<Vec<DuePartition>, StoreError>;
 
@@ -199,6 +222,27 @@ pub trait SyncStore: Send + Sync {
         writes: Vec<LedgerWrite>,
         now: i64,
     ) -> Result<(), StoreError>;
+
+    /// Applies a batch's outcome: [`Self::record_ledger`], then [`Self::record_sync_attempt`]
+    /// for each attempt, then [`CanvasStore::complete_sync_items`]. This default makes one
+    /// transaction of each; a backend should override it with a single transaction, since the
+    /// writer's transactions per batch bound how many connections drain in parallel.
+    async fn settle_sync_batch(
+        &self,
+        batch: BatchSettlement,
+    ) -> Result<CompletionReport, StoreError> {
+        if !batch.ledger.is_empty() {
+            self.record_ledger(&batch.audience_id, batch.ledger, batch.now)
+                .await?;
+        }
+        for attempt in batch.attempts {
+            self.record_sync_attempt(attempt).await?;
+        }
+        if batch.completions.is_empty() {
+            return Ok(CompletionReport::default());
+        }
+        self.complete_sync_items(batch.completions, batch.now).await
+    }
 
     /// Stores the last poll of a step's list and audience.
     async fn record_target_status(&self, status: TargetStatus) -> Result<(), StoreError>;

@@ -10,7 +10,7 @@ mod crud;
 #[path = "canvases_journeys.rs"]
 mod journeys;
 #[path = "canvases_sync_items.rs"]
-mod sync_items;
+pub(super) mod sync_items;
 
 use async_trait::async_trait;
 use pinsync_core::canvas::{CanvasDefinition, StepId};

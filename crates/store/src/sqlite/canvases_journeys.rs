@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use pinsync_core::canvas::{ReentryPolicy, StepId};
 use pinsync_core::metrics::StepMetric;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, Statement, Transaction, params};
 use serde_json::{Map, Value};
 
 use super::counters::CounterDeltas;
@@ -58,12 +58,11 @@ fn decode_attributes(text: &str) -> Result<Map<String, Value>, StoreError> {
 }
 
 fn load_profile(
-    conn: &Connection,
+    select_profile: &mut Statement<'_>,
     workspace: i64,
     external_id: &str,
 ) -> Result<Option<(Profile, String)>, StoreError> {
-    let row = conn
-        .prepare_cached(SELECT_PROFILE)?
+    let row = select_profile
         .query_row(params![workspace, external_id], |row| {
             let identifier = |hash: usize| -> rusqlite::Result<StoredIdentifier> {
                 Ok(StoredIdentifier {
@@ -101,15 +100,59 @@ fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {
     }
 }
 
+/// The statements entering a user runs, prepared once per transaction rather than looked up
+/// in the statement cache for every user.
+struct EntryStatements<'tx> {
+    select_profile: CachedStatement<'tx>,
+    upsert_user: CachedStatement<'tx>,
+    last_journey: CachedStatement<'tx>,
+    insert_journey: CachedStatement<'tx>,
+    walk: WalkStatements<'tx>,
+}
+
+impl<'tx> EntryStatements<'tx> {
+    fn prepare(tx: &'tx Transaction<'_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            select_profile: tx.prepare_cached(SELECT_PROFILE)?,
+            upsert_user: tx.prepare_cached(
+                "INSERT INTO users (workspace_id, external_id, email_sha256, email_status,
+                     gaid_sha256, gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled,
+                     attributes, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
+                 ON CONFLICT (workspace_id, external_id) DO UPDATE SET
+                     email_sha256 = excluded.email_sha256, email_status = excluded.email_status,
+                     gaid_sha256 = excluded.gaid_sha256, gaid_status = excluded.gaid_status,
+                     idfa_sha256 = excluded.idfa_sha256, idfa_status = excluded.idfa_status,
+                     ad_tracking_enabled = excluded.ad_tracking_enabled,
+                     attributes = excluded.attributes, updated_at = excluded.updated_at",
+            )?,
+            last_journey: tx.prepare_cached(
+                "SELECT exited_at FROM journeys WHERE canvas_id = ?1 AND external_id = ?2
+                 ORDER BY id DESC LIMIT 1",
+            )?,
+            insert_journey: tx.prepare_cached(
+                "INSERT INTO journeys (workspace_id, canvas_id, external_id, current_step,
+                     wake_at, visits, entry_properties, entered_at, exited_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            walk: WalkStatements::prepare(tx)?,
+        })
+    }
+}
+
 /// Applies the upsert the way `users/track` does and returns the merged profile and whether
 /// it was created.
 fn upsert_profile(
-    tx: &Transaction<'_>,
+    statements: &mut EntryStatements<'_>,
     workspace: WorkspaceId,
     update: &UserUpsert,
     now: i64,
 ) -> Result<(Profile, bool), StoreError> {
-    let existing = load_profile(tx, workspace.0, &update.external_id)?;
+    let existing = load_profile(
+        &mut statements.select_profile,
+        workspace.0,
+        &update.external_id,
+    )?;
     let created = existing.is_none();
     let (mut profile, mut attributes_text) =
         existing.unwrap_or_else(|| (Profile::blank(), "{}".to_owned()));
@@ -133,21 +176,10 @@ fn upsert_profile(
                 profile.attributes.insert(name.clone(), value.clone());
             }
         }
-        attributes_text = Value::Object(profile.attributes.clone()).to_string();
+        attributes_text = serde_json::to_string(&profile.attributes)
+            .map_err(|e| StoreError::Database(format!("cannot encode user attributes: {e}")))?;
     }
-    tx.prepare_cached(
-        "INSERT INTO users (workspace_id, external_id, email_sha256, email_status, gaid_sha256,
-             gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes, created_at,
-             updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
-         ON CONFLICT (workspace_id, external_id) DO UPDATE SET
-             email_sha256 = excluded.email_sha256, email_status = excluded.email_status,
-             gaid_sha256 = excluded.gaid_sha256, gaid_status = excluded.gaid_status,
-             idfa_sha256 = excluded.idfa_sha256, idfa_status = excluded.idfa_status,
-             ad_tracking_enabled = excluded.ad_tracking_enabled,
-             attributes = excluded.attributes, updated_at = excluded.updated_at",
-    )?
-    .execute(params![
+    statements.upsert_user.execute(params![
         workspace.0,
         update.external_id,
         profile.email.sha256,
@@ -165,22 +197,42 @@ fn upsert_profile(
 
 /// Whether the re-entry policy lets the user enter now.
 fn may_enter(
-    tx: &Transaction<'_>,
+    last_journey: &mut Statement<'_>,
     canvas: CanvasId,
     external_id: &str,
     policy: ReentryPolicy,
 ) -> Result<bool, StoreError> {
-    let last: Option<Option<i64>> = tx
-        .prepare_cached(
-            "SELECT exited_at FROM journeys WHERE canvas_id = ?1 AND external_id = ?2
-             ORDER BY id DESC LIMIT 1",
-        )?
+    let last: Option<Option<i64>> = last_journey
         .query_row(params![canvas.0, external_id], |row| row.get(0))
         .optional()?;
     Ok(matches!(
         (last, policy),
         (None, _) | (Some(Some(_)), ReentryPolicy::AfterExit)
     ))
+}
+
+/// The statements a walk runs.
+pub(super) struct WalkStatements<'tx> {
+    insert_visit: CachedStatement<'tx>,
+    insert_item: CachedStatement<'tx>,
+}
+
+impl<'tx> WalkStatements<'tx> {
+    pub(super) fn prepare(tx: &'tx Transaction<'_>) -> Result<Self, StoreError> {
+        Ok(Self {
+            insert_visit: tx.prepare_cached(
+                "INSERT INTO journey_visits (journey_id, seq, canvas_id, step_id, entered_at,
+                     left_at, exited, outcome, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            insert_item: tx.prepare_cached(
+                "INSERT INTO sync_items (workspace_id, canvas_id, step_id, journey_id, visit_seq,
+                     external_id, action, email_sha256, gaid_sha256, idfa_sha256, entered_at,
+                     available_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            )?,
+        })
+    }
 }
 
 /// The journey a walk is applied to.
@@ -195,22 +247,16 @@ pub(super) struct JourneyRef<'a> {
 
 /// Writes the walk's visits and sync items and counts them.
 pub(super) fn apply_walk(
-    tx: &Transaction<'_>,
+    statements: &mut WalkStatements<'_>,
     journey: &JourneyRef<'_>,
     walk: &Walk,
     now: i64,
     deltas: &mut CounterDeltas,
 ) -> Result<(), StoreError> {
-    let mut insert_visit = tx.prepare_cached(
-        "INSERT INTO journey_visits (journey_id, seq, canvas_id, step_id, entered_at, left_at,
-             exited, outcome, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    let mut insert_item = tx.prepare_cached(
-        "INSERT INTO sync_items (workspace_id, canvas_id, step_id, journey_id, visit_seq,
-             external_id, action, email_sha256, gaid_sha256, idfa_sha256, entered_at, available_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-    )?;
+    let WalkStatements {
+        insert_visit,
+        insert_item,
+    } = statements;
     let canvas = journey.canvas;
     for (offset, visit) in walk.visits.iter().enumerate() {
         let seq = journey.first_seq + offset as i64;
@@ -298,20 +344,25 @@ pub(super) fn enter(
     let definition = &record.definition;
     let mut report = EntryReport::default();
     let mut deltas = CounterDeltas::default();
-    let mut insert_journey = tx.prepare_cached(
-        "INSERT INTO journeys (workspace_id, canvas_id, external_id, current_step, wake_at,
-             visits, entry_properties, entered_at, exited_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
+    let mut statements = EntryStatements::prepare(tx)?;
     for candidate in candidates {
-        let (profile, created) = upsert_profile(tx, workspace, &candidate.user, now)?;
+        let (profile, created) = upsert_profile(&mut statements, workspace, &candidate.user, now)?;
         if created {
             report.users_created += 1;
         } else {
             report.users_updated += 1;
         }
         let external_id = candidate.user.external_id.as_str();
-        if !may_enter(tx, canvas, external_id, definition.reentry)? {
+        // Users are never deleted and a journey is only written after its user, so a user
+        // created just now has no journey in any Canvas: only existing users are looked up.
+        if !created
+            && !may_enter(
+                &mut statements.last_journey,
+                canvas,
+                external_id,
+                definition.reentry,
+            )?
+        {
             report.already_in_canvas += 1;
             continue;
         }
@@ -321,7 +372,7 @@ pub(super) fn enter(
             profile.walk_user(),
         );
         let (current_step, wake_at, exited_at) = journey_state(&walk, now);
-        insert_journey.execute(params![
+        statements.insert_journey.execute(params![
             workspace.0,
             canvas.0,
             external_id,
@@ -339,10 +390,11 @@ pub(super) fn enter(
             external_id,
             first_seq: 0,
         };
-        apply_walk(tx, &journey, &walk, now, &mut deltas)?;
+        apply_walk(&mut statements.walk, &journey, &walk, now, &mut deltas)?;
         deltas.canvas(canvas, StepMetric::Entered, now);
         report.entered += 1;
     }
+    drop(statements);
     deltas.apply(tx)?;
     Ok(EntryResult::Entered(report))
 }
@@ -382,6 +434,8 @@ pub(super) fn advance_due(
     let mut canvases: HashMap<CanvasId, CanvasRecord> = HashMap::new();
     let mut deltas = CounterDeltas::default();
     let mut report = TimerReport::default();
+    let mut select_profile = tx.prepare_cached(SELECT_PROFILE)?;
+    let mut walk_statements = WalkStatements::prepare(tx)?;
     for journey in due {
         let record = match canvases.entry(journey.canvas) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
@@ -392,7 +446,7 @@ pub(super) fn advance_due(
             }
         };
         let definition = &record.definition;
-        let profile = load_profile(tx, journey.workspace, &journey.external_id)?
+        let profile = load_profile(&mut select_profile, journey.workspace, &journey.external_id)?
             .map(|(profile, _)| profile)
             .unwrap_or_else(Profile::blank);
         let next: Option<StepId> = definition
@@ -430,7 +484,7 @@ pub(super) fn advance_due(
             external_id: &journey.external_id,
             first_seq: journey.visits,
         };
-        apply_walk(tx, &target, &walk, now, &mut deltas)?;
+        apply_walk(&mut walk_statements, &target, &walk, now, &mut deltas)?;
         let (current_step, wake_at, exited_at) = journey_state(&walk, now);
         tx.prepare_cached(
             "UPDATE journeys SET current_step = ?2, wake_at = ?3, exited_at = ?4,
@@ -445,6 +499,7 @@ pub(super) fn advance_due(
         ])?;
         report.advanced += 1;
     }
+    drop((select_profile, walk_statements));
     deltas.apply(tx)?;
     Ok(report)
 }

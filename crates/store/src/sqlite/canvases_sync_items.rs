@@ -1,5 +1,8 @@
 //! Sync items in SQLite: the durable hand-over from audience-sync steps to the sync pipeline,
-//! and their completion, which moves `pending` to the outcome in the same transaction.
+//! and their completion, which moves `pending` to the outcome in the same transaction (and can
+//! log the finishing attempt on the way, for a batch settled in one transaction).
+
+use std::collections::HashMap;
 
 use pinsync_core::canvas::{StepId, SyncAction};
 use pinsync_core::identifier::IdentifierKind;
@@ -76,18 +79,45 @@ pub(super) fn complete(
     outcomes: &[(SyncItemId, SyncOutcome)],
     now: i64,
 ) -> Result<CompletionReport, StoreError> {
+    complete_logging_attempts(tx, outcomes, &HashMap::new(), now)
+}
+
+/// The attempt that finished an item, logged for the trace as the item is deleted: its number
+/// is the item's stored attempt count plus one, so the item's row is not updated first.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::sqlite) struct FinalAttempt<'a> {
+    pub request_id: Option<&'a str>,
+    pub outcome: &'a str,
+    pub reason: Option<&'static str>,
+    pub at: i64,
+}
+
+/// Deletes each item, records its outcome on its journey visit and moves `pending` to the
+/// outcome's counter; items in `final_attempts` also get that attempt logged and counted.
+pub(in crate::sqlite) fn complete_logging_attempts(
+    tx: &Transaction<'_>,
+    outcomes: &[(SyncItemId, SyncOutcome)],
+    final_attempts: &HashMap<SyncItemId, FinalAttempt<'_>>,
+    now: i64,
+) -> Result<CompletionReport, StoreError> {
     let mut report = CompletionReport::default();
     let mut deltas = CounterDeltas::default();
-    let mut find = tx.prepare_cached(
-        "SELECT canvas_id, step_id, journey_id, visit_seq, attempts FROM sync_items WHERE id = ?1",
+    let mut take = tx.prepare_cached(
+        "DELETE FROM sync_items WHERE id = ?1
+         RETURNING canvas_id, step_id, journey_id, visit_seq, attempts",
     )?;
-    let mut delete = tx.prepare_cached("DELETE FROM sync_items WHERE id = ?1")?;
+    let mut log = tx.prepare_cached(
+        "INSERT INTO sync_attempts (item_id, journey_id, visit_seq, attempt, request_id,
+             outcome, reason, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
     let mut record = tx.prepare_cached(
         "UPDATE journey_visits SET outcome = ?3, reason = ?4, attempts = ?5, request_ids = ?6
          WHERE journey_id = ?1 AND seq = ?2",
     )?;
     for (id, outcome) in outcomes {
-        let item: Option<(i64, String, i64, i64, i64)> = find
+        // A DML statement with RETURNING makes all its changes on the first step.
+        let item: Option<(i64, String, i64, i64, i64)> = take
             .query_row([id.0], |row| {
                 Ok((
                     row.get(0)?,
@@ -98,10 +128,23 @@ pub(super) fn complete(
                 ))
             })
             .optional()?;
-        let Some((canvas, step, journey, seq, attempts)) = item else {
+        let Some((canvas, step, journey, seq, mut attempts)) = item else {
             report.unknown += 1;
             continue;
         };
+        if let Some(attempt) = final_attempts.get(id) {
+            attempts += 1;
+            log.execute(params![
+                id.0,
+                journey,
+                seq,
+                attempts,
+                attempt.request_id,
+                attempt.outcome,
+                attempt.reason,
+                attempt.at
+            ])?;
+        }
         let (metric, reason, detail): (StepMetric, &'static str, &SyncDetail) = match outcome {
             SyncOutcome::Synced { detail } => (StepMetric::Synced, "", detail),
             SyncOutcome::Errored { reason, detail } => {
@@ -113,7 +156,6 @@ pub(super) fn complete(
         };
         let request_ids = serde_json::to_string(&detail.request_ids)
             .map_err(|e| StoreError::Database(format!("cannot encode request ids: {e}")))?;
-        delete.execute([id.0])?;
         record.execute(params![
             journey,
             seq,
@@ -127,7 +169,7 @@ pub(super) fn complete(
         deltas.add(canvas, &step, metric, reason, now, 1);
         report.completed += 1;
     }
-    drop((find, delete, record));
+    drop((take, log, record));
     deltas.apply(tx)?;
     Ok(report)
 }

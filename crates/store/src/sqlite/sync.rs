@@ -1,5 +1,6 @@
 //! SQLite implementation of [`crate::SyncStore`]: each method is one transaction, delegated
-//! to the file of its concern (claims and attempts, the ledger and target statuses).
+//! to the file of its concern (claims and attempts, the ledger and target statuses, a batch's
+//! whole outcome).
 
 #[path = "sync_claims.rs"]
 mod claims;
@@ -7,6 +8,8 @@ mod claims;
 mod ledger;
 #[path = "sync_requeue.rs"]
 mod requeue;
+#[path = "sync_settle.rs"]
+mod settle;
 
 use std::collections::HashMap;
 
@@ -17,12 +20,12 @@ use pinsync_core::sync::ledger::LedgerEntry;
 
 use super::SqliteStore;
 use crate::SyncStore;
-use crate::canvas_model::{CanvasId, SyncItemId};
+use crate::canvas_model::{CanvasId, CompletionReport, SyncItemId};
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
 use crate::sync::{
-    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DuePartition, LedgerWrite,
-    PartitionDepth, TargetStatus,
+    AttemptRecord, AttemptTrace, BatchSettlement, ClaimRequest, ClaimedSyncItem, DuePartition,
+    LedgerWrite, PartitionDepth, TargetStatus,
 };
 
 #[async_trait]
@@ -116,6 +119,13 @@ impl SyncStore for SqliteStore {
         let audience_id = audience_id.to_owned();
         self.write(move |tx| ledger::record(tx, &audience_id, &writes, now))
             .await
+    }
+
+    async fn settle_sync_batch(
+        &self,
+        batch: BatchSettlement,
+    ) -> Result<CompletionReport, StoreError> {
+        self.write(move |tx| settle::settle(tx, &batch)).await
     }
 
     async fn record_target_status(&self, status: TargetStatus) -> Result<(), StoreError> {

@@ -5,10 +5,10 @@ use pinsync_core::canvas::{CanvasDefinition, StepId};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::ledger::{LedgerEntry, MembershipState, OpOrder};
-use pinsync_store::sync::{AttemptRecord, ClaimRequest, LedgerWrite};
+use pinsync_store::sync::{AttemptRecord, BatchSettlement, ClaimRequest, LedgerWrite};
 use pinsync_store::{
-    CanvasId, CanvasStatus, EntryCandidate, FieldUpdate, Store, StoredIdentifier, SyncItemId,
-    UserUpsert, WorkspaceId,
+    CanvasId, CanvasStatus, CompletionReport, EntryCandidate, FieldUpdate, Store, StoredIdentifier,
+    SyncDetail, SyncItemId, SyncOutcome, UserUpsert, WorkspaceId,
 };
 
 /// Stamps out one `#[tokio::test]` per sync conformance test for a backend.
@@ -23,6 +23,7 @@ macro_rules! sync_conformance_suite {
                 the_ledger_never_moves_backwards,
                 ledger_members_are_listed_per_user,
                 items_past_the_horizon_are_found,
+                a_settled_batch_writes_ledger_attempts_and_outcomes,
             );
         }
     };
@@ -325,6 +326,136 @@ pub async fn items_past_the_horizon_are_found(store: &dyn Store) {
         1,
         "the horizon counts from the first attempt"
     );
+}
+
+/// A batch's outcome in one call: the ledger learns the sent records, each attempt is logged
+/// with its number (a retried item's second attempt is number 2), finished items leave the
+/// queue with their outcome and request ids, a rescheduled one stays due at its retry time.
+pub async fn a_settled_batch_writes_ledger_attempts_and_outcomes(store: &dyn Store) {
+    let (workspace, canvas) = canvas_with_users(store, 4).await;
+    let step = StepId::from("add");
+    let first = store
+        .claim_sync_items(claim(canvas, "a", T0, 1))
+        .await
+        .unwrap();
+    store
+        .record_sync_attempt(AttemptRecord {
+            item_ids: vec![first[0].item.id],
+            request_id: Some("rid-0".into()),
+            outcome: "transient".into(),
+            reason: Some(ReasonCode::Transient),
+            retry_at: Some(T0 + 100),
+            now: T0 + 10,
+        })
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_sync_items(claim(canvas, "b", T0 + 100, 10))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 4);
+    let ids: Vec<SyncItemId> = claimed.iter().map(|c| c.item.id).collect();
+    let synced = |request_ids: &[&str]| SyncOutcome::Synced {
+        detail: SyncDetail {
+            request_ids: request_ids.iter().map(|id| id.to_string()).collect(),
+        },
+    };
+    let ledger = (0..3)
+        .map(|n| LedgerWrite {
+            identifier_sha256: digest(n),
+            kind: IdentifierKind::Email,
+            workspace_id: workspace,
+            external_id: format!("user-{n}"),
+            entry: LedgerEntry {
+                state: MembershipState::Member,
+                last_op: OpOrder::new(T0, claimed[n as usize].item.journey_id, 0),
+            },
+        })
+        .collect();
+    let report = store
+        .settle_sync_batch(BatchSettlement {
+            audience_id: "42".into(),
+            ledger,
+            attempts: vec![
+                AttemptRecord {
+                    item_ids: ids[..3].to_vec(),
+                    request_id: Some("rid-1".into()),
+                    outcome: "success".into(),
+                    reason: None,
+                    retry_at: None,
+                    now: T0 + 200,
+                },
+                AttemptRecord {
+                    item_ids: vec![ids[3]],
+                    request_id: Some("rid-2".into()),
+                    outcome: "rate_limited".into(),
+                    reason: Some(ReasonCode::RateLimited),
+                    retry_at: Some(T0 + 5_000),
+                    now: T0 + 200,
+                },
+            ],
+            completions: vec![
+                (ids[0], synced(&["rid-0", "rid-1"])),
+                (ids[1], synced(&["rid-1"])),
+                (ids[2], synced(&["rid-1"])),
+                (SyncItemId(ids[3].0 + 1_000), synced(&[])),
+            ],
+            now: T0 + 200,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        CompletionReport {
+            completed: 3,
+            unknown: 1
+        }
+    );
+
+    let entries = store
+        .ledger_entries("42", (0..4).map(digest).collect())
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[&digest(1)].state, MembershipState::Member);
+
+    let counts = store.canvas_counts(canvas).await.unwrap();
+    let add = &counts.steps[&step];
+    assert_eq!((add.synced, add.pending), (3, 1));
+
+    let retried = &claimed[0].item;
+    let attempts = store
+        .sync_attempts_of_visit(retried.journey_id, 0)
+        .await
+        .unwrap();
+    let numbered: Vec<(u32, Option<&str>)> = attempts
+        .iter()
+        .map(|a| (a.attempt, a.request_id.as_deref()))
+        .collect();
+    assert_eq!(numbered, [(1, Some("rid-0")), (2, Some("rid-1"))]);
+    assert_eq!(attempts[1].outcome, "success");
+    let trace = store
+        .journey_traces(canvas, &retried.external_id)
+        .await
+        .unwrap();
+    let visit = &trace[0].visits[0];
+    assert_eq!(visit.outcome.as_deref(), Some("synced"));
+    assert_eq!(visit.attempts, 2);
+    assert_eq!(visit.request_ids, ["rid-0", "rid-1"]);
+
+    assert!(
+        store
+            .claim_sync_items(claim(canvas, "c", T0 + 4_999, 10))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim_sync_items(claim(canvas, "c", T0 + 5_000, 10))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].item.id, again[0].item.attempts), (ids[3], 1));
 }
 
 sync_conformance_suite!(sqlite_sync, crate::sqlite::fresh_sqlite());
