@@ -1,10 +1,13 @@
 //! `pinsync-bench`: pinsync's benchmarks. Each scenario runs for a bounded time, talks only to
 //! 127.0.0.1, and prints one JSON object as its last line.
 
+mod crash_soak;
 mod drain;
 mod entry;
+mod fault_soak;
 mod latency;
 mod sandbox_patch;
+mod soak;
 mod sync_fixture;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +30,12 @@ enum Scenario {
     Latency(latency::Options),
     /// Push users through the bulk entry path into an active Canvas (audience-sync first).
     Entry(entry::Options),
+    /// SIGKILL the real `pinsync serve` at random moments during entry and drain; fail on any
+    /// lost user, wrong counter, wrong membership or window over the limits.
+    CrashSoak(crash_soak::Options),
+    /// Sandbox faults, a token revoke and reconnect, an audience deletion; fail unless every
+    /// user ends in the outcome they imply and no window went over the limits.
+    FaultSoak(fault_soak::Options),
 }
 
 #[tokio::main]
@@ -37,6 +46,8 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Drain(options) => drain::run(options).await?,
         Scenario::Latency(options) => latency::run(options).await?,
         Scenario::Entry(options) => entry::run(options).await?,
+        Scenario::CrashSoak(options) => crash_soak::run(options).await?,
+        Scenario::FaultSoak(options) => fault_soak::run(options).await?,
     };
     println!("{}", serde_json::to_string(&result)?);
     Ok(())
