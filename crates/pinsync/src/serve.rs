@@ -64,6 +64,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         pinterest.service.clone(),
         pinsync_pipeline::PipelineSettings::default(),
     );
+    // The API and the dashboard requeue through the very pipeline the loop runs.
+    let state = state.with_pipeline(pipeline.pipeline.clone());
     let setup_link =
         pinsync_server::dashboard::passwords::setup_link_if_no_user(state.store.as_ref()).await?;
     let mut router = pinsync_server::router(state);

@@ -9,6 +9,7 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use metrics_exporter_prometheus::PrometheusHandle;
 use pinsync_engine::{Engine, LaunchChecks, NoLaunchChecks};
+use pinsync_pipeline::Pipeline;
 use pinsync_store::Store;
 use tokio::net::TcpListener;
 
@@ -46,6 +47,9 @@ pub struct AppState {
     pub launch_checks: Arc<dyn LaunchChecks>,
     /// The Pinterest connection service; `None` when pinsync runs without Pinterest.
     pub pinterest: Option<Arc<pinsync_connect::ConnectionService>>,
+    /// The sync pipeline `serve`'s background loop runs (the same one, so a requeue and the
+    /// loop share its caches); `None` when pinsync runs without Pinterest.
+    pub pipeline: Option<Pipeline>,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             metrics: telemetry::prometheus_handle(),
             launch_checks: Arc::new(NoLaunchChecks),
             pinterest: None,
+            pipeline: None,
         }
     }
 
@@ -72,6 +77,12 @@ impl AppState {
         self
     }
 
+    /// The same state with the sync pipeline (`retry_errored`, consent removals).
+    pub fn with_pipeline(mut self, pipeline: Pipeline) -> Self {
+        self.pipeline = Some(pipeline);
+        self
+    }
+
     /// The same state with other launch checks (the Pinterest connection's).
     pub fn with_launch_checks(mut self, checks: Arc<dyn LaunchChecks>) -> Self {
         self.launch_checks = checks;
@@ -83,7 +94,8 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = routes::users::router()
         .merge(routes::partners::router())
-        .merge(routes::canvases::router());
+        .merge(routes::canvases::router())
+        .merge(routes::steps_retry_errored::router());
     Router::new()
         .merge(routes::health::router())
         .merge(crate::dashboard::router())

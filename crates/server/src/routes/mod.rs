@@ -6,5 +6,6 @@ pub(crate) mod partners;
 mod partners_audiences;
 mod partners_notifications;
 mod partners_steps;
+pub(crate) mod steps_retry_errored;
 pub(crate) mod users;
 mod users_track;

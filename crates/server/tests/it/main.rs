@@ -17,5 +17,7 @@ mod partners_audiences;
 mod partners_canvases;
 mod partners_lifecycle;
 mod partners_support;
+mod steps_retry_errored;
 mod support;
+mod sync_support;
 mod users;

@@ -26,6 +26,8 @@ pub struct PinterestApp {
     pub api_key: String,
     pub workspace: WorkspaceId,
     pub db_path: std::path::PathBuf,
+    /// The sync pipeline in the app's state, when [`AppOptions::clock`] asked for one.
+    pub pipeline: Option<pinsync_pipeline::Pipeline>,
     _dir: tempfile::TempDir,
 }
 
@@ -35,6 +37,9 @@ pub struct AppOptions {
     pub sandbox: SandboxConfig,
     /// Overrides the app secret pinsync sends (to test a wrong one).
     pub client_secret: Option<String>,
+    /// Runs the engine and a sync pipeline (over the connection service, in the app's state
+    /// as `pinsync serve` has it) on this manual clock.
+    pub clock: Option<Arc<pinsync_engine::ManualClock>>,
 }
 
 pub async fn spawn_pinterest_app() -> PinterestApp {
@@ -71,9 +76,21 @@ pub async fn spawn_pinterest_app_with(options: AppOptions) -> PinterestApp {
     let checks = Arc::new(pinsync_server::pinterest::PinterestLaunchChecks::new(
         service.clone(),
     ));
-    let state = AppState::new(store.clone(), ServerSettings::default())
+    let mut state = AppState::new(store.clone(), ServerSettings::default())
         .with_pinterest(service.clone())
         .with_launch_checks(checks);
+    let mut pipeline = None;
+    if let Some(clock) = options.clock {
+        let engine = pinsync_engine::Engine::new(store.clone(), clock.clone(), Default::default());
+        let directory = Arc::new(pinsync_pipeline::ServiceDirectory::new(service.clone()));
+        let settings = pinsync_pipeline::PipelineSettings {
+            worker_id: "test-worker".into(),
+            ..Default::default()
+        };
+        let sync = pinsync_pipeline::Pipeline::new(store.clone(), directory, clock, settings);
+        state = state.with_engine(engine).with_pipeline(sync.clone());
+        pipeline = Some(sync);
+    }
     tokio::spawn(pinsync_server::serve(
         listener,
         pinsync_server::router(state),
@@ -92,6 +109,7 @@ pub async fn spawn_pinterest_app_with(options: AppOptions) -> PinterestApp {
         api_key: key.plaintext,
         workspace,
         db_path,
+        pipeline,
         _dir: dir,
     }
 }
