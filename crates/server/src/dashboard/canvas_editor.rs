@@ -7,8 +7,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use pinsync_connect::CreatedAudience;
-use pinsync_core::canvas::{AudienceRef, CanvasDefinition, StepId, StepKind, ValidationProblem};
+use pinsync_core::canvas::{CanvasDefinition, StepId, ValidationProblem};
 use pinsync_engine::EngineError;
 use pinsync_store::CanvasId;
 use serde::Deserialize;
@@ -21,6 +20,7 @@ use super::session::{CsrfForm, SignedIn};
 use super::step_form::{self, StepFields};
 use super::step_graph::{self, Attach};
 use crate::app::AppState;
+use crate::pinterest::{StepAudience, StepAudienceError, create_step_audience};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -226,7 +226,7 @@ async fn save_step(
     if form.intent != "create_audience" {
         return save_and_show(&state, &signed_in, id, definition).await;
     }
-    let outcome = create_audience(&state, &signed_in, id, &mut definition, index).await?;
+    let outcome = create_audience(&state, &signed_in, &mut definition, index).await?;
     if let Outcome::Success(_) = &outcome {
         let saved = state
             .engine
@@ -248,12 +248,11 @@ async fn save_step(
         .into_response())
 }
 
-/// Creates the step's new audience on Pinterest through the connection service and records
-/// its ids in the step; says what happened.
+/// Creates the step's new audience on Pinterest ([`create_step_audience`], the API's too)
+/// and records its ids in the step; says what happened.
 async fn create_audience(
     state: &AppState,
     signed_in: &SignedIn,
-    _id: CanvasId,
     definition: &mut CanvasDefinition,
     index: usize,
 ) -> Result<Outcome, DashboardError> {
@@ -263,49 +262,36 @@ async fn create_audience(
                 .into(),
         ));
     };
-    let StepKind::AudienceSync(sync) = &mut definition.steps[index].kind else {
-        return Ok(Outcome::Failure(
-            "Only an Audience Sync step creates audiences.".into(),
-        ));
-    };
-    let Some(AudienceRef::New { name, created }) = &mut sync.audience else {
-        return Ok(Outcome::Failure(
-            "Choose “Create new audience” and type its name before pressing Create Audience."
-                .into(),
-        ));
-    };
-    if sync.ad_account_id.is_empty() {
-        return Ok(Outcome::Failure(
-            "Choose the ad account before pressing Create Audience.".into(),
-        ));
-    }
-    if let Some(existing) = created {
-        return Ok(Outcome::Success(format!(
-            "The audience “{name}” already exists on Pinterest (audience {}).",
-            existing.audience_id
-        )));
-    }
-    let result = pinterest
-        .create_audience(signed_in.workspace(), &sync.ad_account_id, name)
-        .await;
+    let step_id = definition.steps[index].id.clone();
+    let result =
+        create_step_audience(pinterest, signed_in.workspace(), definition, &step_id).await;
     Ok(match result {
-        Ok(CreatedAudience::Created {
-            audience_id,
-            customer_list_id,
-            name: created_name,
-        }) => {
-            *created = Some(pinsync_core::canvas::CreatedAudience {
-                audience_id: audience_id.clone(),
-                customer_list_id,
-            });
-            Outcome::Success(format!(
-                "Audience “{created_name}” created on Pinterest (audience {audience_id})."
-            ))
-        }
-        Ok(CreatedAudience::PendingCreation { name, .. }) => Outcome::Success(format!(
+        Ok(StepAudience::Created {
+            name, audience_id, ..
+        }) => Outcome::Success(format!(
+            "Audience “{name}” created on Pinterest (audience {audience_id})."
+        )),
+        Ok(StepAudience::AlreadyCreated {
+            name, audience_id, ..
+        }) => Outcome::Success(format!(
+            "The audience “{name}” already exists on Pinterest (audience {audience_id})."
+        )),
+        Ok(StepAudience::PendingCreation { name, .. }) => Outcome::Success(format!(
             "Pinterest does not accept an empty audience: “{name}” will be created with the first users synced."
         )),
-        Err(error) => Outcome::Failure(format!("The audience could not be created: {error}")),
+        Err(StepAudienceError::StepNotFound(_) | StepAudienceError::NotAudienceSync(_)) => {
+            Outcome::Failure("Only an Audience Sync step creates audiences.".into())
+        }
+        Err(StepAudienceError::NotNewAudience(_)) => Outcome::Failure(
+            "Choose “Create new audience” and type its name before pressing Create Audience."
+                .into(),
+        ),
+        Err(StepAudienceError::NoAdAccount(_)) => Outcome::Failure(
+            "Choose the ad account before pressing Create Audience.".into(),
+        ),
+        Err(StepAudienceError::Connect(error)) => {
+            Outcome::Failure(format!("The audience could not be created: {error}"))
+        }
     })
 }
 
