@@ -1,7 +1,8 @@
 //! Canvas analytics: the seven metrics per step, not-synced and errored by reason, a
 //! time-series chart drawn as SVG on the server, Pinterest-side status (as last polled by
-//! the pipeline), the connection's queue depth and rate-budget use, and a "look up a user"
-//! box that shows the user's trace.
+//! the pipeline), the connection's queue depth and rate-budget use, a "look up a user"
+//! box that shows the user's trace, and a "Retry errored users" button on each Audience Sync
+//! step with errored users (handled in `retry_errored`), whose result shows as a notice.
 
 use askama::Template;
 use axum::Router;
@@ -48,6 +49,8 @@ struct StepRow {
     exited: u64,
     not_synced_reasons: Vec<ReasonRow>,
     errored_reasons: Vec<ReasonRow>,
+    /// Whether the "Retry errored users" button shows: errored users and a pipeline.
+    can_retry: bool,
 }
 
 struct TargetRow {
@@ -102,12 +105,23 @@ struct AnalyticsPage {
     budget: Vec<BudgetRow>,
     lookup: String,
     lookup_result: Option<Vec<JourneyRow>>,
+    /// What the last "Retry errored users" did; empty for none.
+    notice: String,
+    notice_kind: &'static str,
 }
 
 #[derive(Deserialize)]
 struct LookupQuery {
     #[serde(default)]
     user: String,
+    /// Set by the "Retry errored users" button's redirect: how many were requeued.
+    requeued: Option<u64>,
+    /// Set by the button's redirect when it could not requeue (`failed`, `unavailable`).
+    #[serde(default)]
+    retry: String,
+    /// The step the button was pressed on.
+    #[serde(default)]
+    step: String,
 }
 
 fn reasons(by_reason: &std::collections::BTreeMap<String, u64>) -> Vec<ReasonRow> {
@@ -124,21 +138,58 @@ fn reasons(by_reason: &std::collections::BTreeMap<String, u64>) -> Vec<ReasonRow
         .collect()
 }
 
-fn step_row(step: &pinsync_core::canvas::Step, counts: &StepCounts) -> StepRow {
+fn step_row(step: &pinsync_core::canvas::Step, counts: &StepCounts, can_sync: bool) -> StepRow {
+    let is_sync = step.as_audience_sync().is_some();
+    let errored = counts.errored.values().sum::<u64>();
     StepRow {
         id: step.id.to_string(),
         name: step.name.clone(),
         kind: step.type_name(),
-        is_sync: step.as_audience_sync().is_some(),
+        is_sync,
         entered: counts.entered,
         proceeded: counts.proceeded,
         synced: counts.synced,
         not_synced: counts.not_synced.values().sum(),
         pending: counts.pending,
-        errored: counts.errored.values().sum(),
+        errored,
         exited: counts.exited,
         not_synced_reasons: reasons(&counts.not_synced),
         errored_reasons: reasons(&counts.errored),
+        can_retry: can_sync && is_sync && errored > 0,
+    }
+}
+
+/// The notice after the "Retry errored users" button, and its kind.
+fn retry_notice(
+    query: &LookupQuery,
+    definition: &pinsync_core::canvas::CanvasDefinition,
+) -> (String, &'static str) {
+    let step_name = definition
+        .step(&pinsync_core::canvas::StepId::new(query.step.as_str()))
+        .map(|step| step.name.clone())
+        .unwrap_or_else(|| query.step.clone());
+    match (query.requeued, query.retry.as_str()) {
+        (Some(0), _) => (
+            format!("No errored user of “{step_name}” could be requeued: users with ad tracking disabled or without a usable identifier stay errored."),
+            "success",
+        ),
+        (Some(1), _) => (
+            format!("1 errored user of “{step_name}” was requeued and will be synced again."),
+            "success",
+        ),
+        (Some(requeued), _) => (
+            format!("{requeued} errored users of “{step_name}” were requeued and will be synced again."),
+            "success",
+        ),
+        (None, "unavailable") => (
+            "This pinsync runs without a Pinterest integration, so errored users cannot be retried.".into(),
+            "error",
+        ),
+        (None, "failed") => (
+            format!("The errored users of “{step_name}” could not be requeued; the error was logged. Try again."),
+            "error",
+        ),
+        _ => (String::new(), "success"),
     }
 }
 
@@ -168,6 +219,7 @@ async fn analytics(
             step_row(
                 step,
                 &counts.steps.get(&step.id).cloned().unwrap_or_default(),
+                state.pipeline.is_some(),
             )
         })
         .collect();
@@ -290,6 +342,7 @@ async fn analytics(
                 .collect(),
         )
     };
+    let (notice, notice_kind) = retry_notice(&query, definition);
     let page = AnalyticsPage {
         chrome,
         id: record.id.0,
@@ -304,6 +357,8 @@ async fn analytics(
         budget,
         lookup,
         lookup_result,
+        notice,
+        notice_kind,
     };
     Ok(Html(page.render()?))
 }

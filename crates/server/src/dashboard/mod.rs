@@ -9,6 +9,7 @@
 //! - `canvases`, `canvas_editor`, `editor_view`, `step_form`, `step_graph`: the Canvas list,
 //!   lifecycle buttons and the step editor.
 //! - `analytics`: per-Canvas and per-step analytics, the SVG chart, the user lookup.
+//! - `retry_errored`: the "Retry errored users" button (the pipeline's `retry_errored`).
 //! - `assets`: the embedded stylesheet and script.
 //!
 //! **Architecture invariant:** the dashboard implements no rule of its own: Canvases change
@@ -25,6 +26,7 @@ mod editor_view;
 mod error;
 mod partners;
 pub mod passwords;
+mod retry_errored;
 pub mod session;
 mod sign_in;
 mod step_form;
@@ -44,5 +46,6 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(canvases::router())
         .merge(partners::router())
         .merge(analytics::router())
+        .merge(retry_errored::router())
         .merge(assets::router())
 }

@@ -23,6 +23,11 @@ pub struct DashboardApp {
     pub sandbox: RunningSandbox,
     pub workspace: WorkspaceId,
     pub api_key: String,
+    /// The sync pipeline in the app's state (the one the "Retry errored users" button
+    /// requeues through), over the connection service, on [`DashboardApp::clock`].
+    pub pipeline: pinsync_pipeline::Pipeline,
+    /// The pipeline's clock, started at the real time so that it agrees with the engine's.
+    pub clock: Arc<pinsync_engine::ManualClock>,
     _dir: tempfile::TempDir,
 }
 
@@ -80,8 +85,19 @@ pub async fn spawn_dashboard() -> DashboardApp {
     };
     let cipher = TokenCipher::from_key([7; 32]);
     let service = Arc::new(ConnectionService::new(store.clone(), cipher, settings).unwrap());
-    let state =
-        AppState::new(store.clone(), ServerSettings::default()).with_pinterest(service.clone());
+    let clock = Arc::new(pinsync_engine::ManualClock::at(pinsync_store::now_millis()));
+    let pipeline = pinsync_pipeline::Pipeline::new(
+        store.clone(),
+        Arc::new(pinsync_pipeline::ServiceDirectory::new(service.clone())),
+        clock.clone(),
+        pinsync_pipeline::PipelineSettings {
+            worker_id: "dashboard-test".into(),
+            ..Default::default()
+        },
+    );
+    let state = AppState::new(store.clone(), ServerSettings::default())
+        .with_pinterest(service.clone())
+        .with_pipeline(pipeline.clone());
     tokio::spawn(pinsync_server::serve(
         listener,
         pinsync_server::router(state),
@@ -94,6 +110,8 @@ pub async fn spawn_dashboard() -> DashboardApp {
         sandbox,
         workspace,
         api_key: key.plaintext,
+        pipeline,
+        clock,
         _dir: dir,
     };
     app.add_user(LOGIN, PASSWORD, &["default"]).await;

@@ -10,6 +10,7 @@ mod dashboard;
 mod dashboard_browser;
 mod dashboard_mission;
 mod dashboard_reconnect;
+mod dashboard_retry;
 mod dashboard_support;
 mod health;
 mod partners;
