@@ -1,6 +1,6 @@
 //! PostgreSQL implementation of [`crate::SyncStore`]: each method is one transaction,
 //! delegated to the file of its concern (claims and attempts, the ledger and target statuses,
-//! `retry_errored`).
+//! `retry_errored`). Settling a batch (ledger, attempts, completions) is one transaction too.
 
 #[path = "sync_claims.rs"]
 mod claims;
@@ -18,12 +18,13 @@ use pinsync_core::sync::ledger::LedgerEntry;
 
 use super::PgStore;
 use crate::SyncStore;
-use crate::canvas_model::{CanvasId, SyncItemId};
+use crate::canvas_model::{CanvasId, CompletionReport, SyncItemId};
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
+use crate::postgres::canvases::sync_items;
 use crate::sync::{
-    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DuePartition, LedgerWrite,
-    PartitionDepth, TargetStatus,
+    AttemptRecord, AttemptTrace, BatchSettlement, ClaimRequest, ClaimedSyncItem, DuePartition,
+    LedgerWrite, PartitionDepth, TargetStatus,
 };
 
 #[async_trait]
@@ -136,6 +137,27 @@ impl SyncStore for PgStore {
         let audience_id = audience_id.to_owned();
         self.on_connection(move |conn| {
             Box::pin(async move { ledger::record(conn, &audience_id, &writes, now).await })
+        })
+        .await
+    }
+
+    async fn settle_sync_batch(
+        &self,
+        batch: BatchSettlement,
+    ) -> Result<CompletionReport, StoreError> {
+        if batch.is_empty() {
+            return Ok(CompletionReport::default());
+        }
+        self.in_transaction(move |tx| {
+            Box::pin(async move {
+                if !batch.ledger.is_empty() {
+                    ledger::record(tx, &batch.audience_id, &batch.ledger, batch.now).await?;
+                }
+                for attempt in &batch.attempts {
+                    claims::record_attempt(tx, attempt).await?;
+                }
+                sync_items::complete(tx, &batch.completions, batch.now).await
+            })
         })
         .await
     }
