@@ -12,6 +12,7 @@
 //! - `encoder`, `classify`, `telemetry`: PATCH bodies, failure classes, metrics;
 //! - `status`: polling each synced list and audience on Pinterest;
 //! - `retry_errored`: requeueing a step's errored users once the cause is fixed;
+//! - `consent`: consent revoked: removals queued from the ledger and sent as REMOVE batches;
 //! - `background`: [`spawn_background`], the loop as `pinsync serve` runs it.
 //!
 //! Entry points: [`Pipeline::run_once`] (one pass, for tests and tools),
@@ -24,6 +25,7 @@
 mod background;
 mod batch;
 mod classify;
+mod consent;
 pub mod config;
 pub mod directory;
 mod encoder;
@@ -45,6 +47,7 @@ use pinsync_store::{CanvasId, Store, StoreError, WorkspaceId};
 
 pub use background::{RunningPipeline, spawn_background};
 pub use config::PipelineSettings;
+pub use consent::ConsentReport;
 pub use directory::{
     ConnectionDirectory, ConnectionEvent, ConnectionKey, ConnectionState, StaticDirectory,
 };

@@ -115,6 +115,10 @@ impl Pipeline {
                     return;
                 }
             }
+            // Consent removals ride the same loop, connections and limiters (see `consent`).
+            if let Err(error) = self.send_consent_removals().await {
+                tracing::error!(%error, "consent removals failed");
+            }
             let now = self.now();
             let interval = millis(self.inner.settings.status_poll_interval);
             if now - last_poll >= interval {

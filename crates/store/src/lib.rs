@@ -5,7 +5,7 @@
 //! - [`error`]: [`StoreError`], the domain errors backends translate driver errors into.
 //! - [`account_model`]: dashboard users, sessions and set-up links ([`accounts`]).
 //! - [`connection_model`]: the records of the connection area (encrypted tokens, events).
-//! - [`connections`], [`canvases`], [`sync`]: the parts of the [`Store`] trait by area.
+//! - [`connections`], [`canvases`], [`sync`], [`consent`]: the parts of the [`Store`] trait by area.
 //! - [`canvas_model`]: the records of Canvases, journeys, sync items and step analytics.
 //! - [`sqlite`]: the SQLite backend (rusqlite on blocking threads, WAL, one writer).
 //! - [`postgres`]: the PostgreSQL backend (sqlx's `postgres` driver, a connection pool), for
@@ -20,6 +20,7 @@ pub mod canvas_model;
 pub mod canvases;
 pub mod connection_model;
 pub mod connections;
+pub mod consent;
 pub mod error;
 pub mod leases;
 pub mod model;
@@ -34,6 +35,7 @@ pub use canvas_model::*;
 pub use canvases::CanvasStore;
 pub use connection_model::*;
 pub use connections::ConnectionStore;
+pub use consent::ConsentStore;
 pub use error::StoreError;
 pub use leases::{Lease, LeaseStore};
 pub use model::*;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use crate::accounts::AccountStore;
 use crate::canvases::CanvasStore;
 use crate::connections::ConnectionStore;
+use crate::consent::ConsentStore;
 use crate::error::StoreError;
 use crate::leases::LeaseStore;
 use crate::model::{NewApiKey, UpsertSummary, UserProfile, UserUpsert, Workspace, WorkspaceId};
@@ -17,7 +18,15 @@ use crate::sync::SyncStore;
 /// each area live in their own trait ([`AccountStore`], [`ConnectionStore`], [`CanvasStore`], [`SyncStore`]).
 #[async_trait]
 pub trait Store:
-    AccountStore + ConnectionStore + CanvasStore + SyncStore + LeaseStore + Send + Sync + 'static
+    AccountStore
+    + ConnectionStore
+    + CanvasStore
+    + SyncStore
+    + LeaseStore
+    + ConsentStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies pending migrations; returns the versions applied by this call.
     async fn migrate(&self) -> Result<Vec<i64>, StoreError>;

@@ -2,6 +2,7 @@
 //! 0, time on a manual clock, the pipeline driven pass by pass.
 
 mod batching;
+mod consent;
 mod crash;
 mod failures;
 mod instrumentation;

@@ -263,8 +263,7 @@ async fn create_audience(
         ));
     };
     let step_id = definition.steps[index].id.clone();
-    let result =
-        create_step_audience(pinterest, signed_in.workspace(), definition, &step_id).await;
+    let result = create_step_audience(pinterest, signed_in.workspace(), definition, &step_id).await;
     Ok(match result {
         Ok(StepAudience::Created {
             name, audience_id, ..
@@ -286,9 +285,9 @@ async fn create_audience(
             "Choose “Create new audience” and type its name before pressing Create Audience."
                 .into(),
         ),
-        Err(StepAudienceError::NoAdAccount(_)) => Outcome::Failure(
-            "Choose the ad account before pressing Create Audience.".into(),
-        ),
+        Err(StepAudienceError::NoAdAccount(_)) => {
+            Outcome::Failure("Choose the ad account before pressing Create Audience.".into())
+        }
         Err(StepAudienceError::Connect(error)) => {
             Outcome::Failure(format!("The audience could not be created: {error}"))
         }

@@ -77,10 +77,18 @@ async fn user_trace(
             })
         })
         .collect();
+    let consent_revoked = super::super::consent_trace::consent_removals_json(
+        &state,
+        workspace,
+        &record,
+        &external_id,
+    )
+    .await?;
     Ok(Json(json!({
         "canvas_id": record.id.to_string(),
         "external_id": external_id,
         "journeys": journeys,
+        "consent_revoked": consent_revoked,
     })))
 }
 

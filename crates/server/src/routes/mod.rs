@@ -1,6 +1,7 @@
 //! The endpoints, one module per group.
 
 pub(crate) mod canvases;
+mod consent_trace;
 pub(crate) mod health;
 pub(crate) mod partners;
 mod partners_audiences;

@@ -1,10 +1,12 @@
-//! `POST /api/v1/users/track` (upsert users) and `GET /api/v1/users/{external_id}`.
+//! `POST /api/v1/users/track` (upsert users; a user whose `ad_tracking_enabled` is set to
+//! false has their identifiers removed from every audience they were added to, through the
+//! sync pipeline) and `GET /api/v1/users/{external_id}`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pinsync_store::{StoredIdentifier, UserProfile};
+use pinsync_store::{FieldUpdate, StoredIdentifier, UserProfile};
 use serde_json::{Value, json};
 
 use super::users_track::{TrackRequest, parse_track_request};
@@ -25,8 +27,23 @@ async fn track(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let parsed = parse_track_request(request, state.settings.max_users_per_track)?;
     let processed = parsed.users.len();
+    let revoked: Vec<String> = parsed
+        .users
+        .iter()
+        .filter(|user| user.ad_tracking_enabled == FieldUpdate::Set(false))
+        .map(|user| user.external_id.clone())
+        .collect();
     let summary = state.store.upsert_users(workspace, parsed.users).await?;
     metrics::counter!(pinsync_core::metrics::USERS_TRACKED_TOTAL).increment(processed as u64);
+    // After the commit, so the removal sees the stored consent. Queuing is idempotent: a
+    // repeated call (e.g. a client retrying after a failure here) queues nothing twice.
+    let consent_removals_queued = match (&state.pipeline, revoked.is_empty()) {
+        (Some(pipeline), false) => pipeline
+            .revoke_consent(workspace, revoked)
+            .await
+            .map_err(|pinsync_pipeline::PipelineError::Store(error)| ApiError::from(error))?,
+        _ => 0,
+    };
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -34,6 +51,7 @@ async fn track(
             "attributes_processed": processed,
             "users_created": summary.created,
             "users_updated": summary.updated,
+            "consent_removals_queued": consent_removals_queued,
             "warnings": parsed.warnings,
         })),
     ))

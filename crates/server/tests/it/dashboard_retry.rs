@@ -27,7 +27,11 @@ async fn enter(app: &DashboardApp, canvas: CanvasId, users: std::ops::RangeInclu
         .send()
         .await
         .unwrap();
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
 }
 
 /// An active Canvas whose one Audience Sync step `sync` adds to `audience`.
@@ -44,7 +48,10 @@ async fn active_canvas(app: &DashboardApp, audience: Value) -> CanvasId {
     let definition =
         pinsync_core::canvas::CanvasDefinition::parse_json(&definition.to_string()).unwrap();
     let engine = pinsync_engine::Engine::with_system_clock(app.store.clone());
-    let canvas = engine.create_canvas(app.workspace, definition).await.unwrap();
+    let canvas = engine
+        .create_canvas(app.workspace, definition)
+        .await
+        .unwrap();
     engine
         .launch(app.workspace, canvas.id, &NoLaunchChecks)
         .await
@@ -72,11 +79,17 @@ async fn the_retry_button_shows_only_with_errored_users_and_needs_its_csrf_token
 
     enter(&app, canvas, 1..=3).await;
     let page = session.get_html(&analytics).await;
-    assert!(!page.contains("Retry errored users"), "no errored users yet");
+    assert!(
+        !page.contains("Retry errored users"),
+        "no errored users yet"
+    );
 
     error_everything_pending(&app).await;
     let page = session.get_html(&analytics).await;
-    assert!(page.contains("id=\"retry-errored-sync\""), "the button shows");
+    assert!(
+        page.contains("id=\"retry-errored-sync\""),
+        "the button shows"
+    );
     assert!(page.contains(&format!("action=\"{retry}\"")));
 
     let refused = session.post_raw(&retry, &[]).await;
@@ -93,20 +106,28 @@ async fn the_retry_button_shows_only_with_errored_users_and_needs_its_csrf_token
         page.contains("3 errored users of “Add fans” were requeued"),
         "the notice says how many"
     );
-    assert!(!page.contains("id=\"retry-errored-sync\""), "nothing errored any more");
+    assert!(
+        !page.contains("id=\"retry-errored-sync\""),
+        "nothing errored any more"
+    );
     let counts = app.store.canvas_counts(canvas).await.unwrap();
     let step = &counts.steps[&pinsync_core::canvas::StepId::from("sync")];
-    assert_eq!((step.entered, step.pending, step.errored_total()), (3, 3, 0));
+    assert_eq!(
+        (step.entered, step.pending, step.errored_total()),
+        (3, 3, 0)
+    );
 
     let unknown = session
-        .post(&format!("/canvases/{}/steps/nope/retry_errored", canvas.0), &[])
+        .post(
+            &format!("/canvases/{}/steps/nope/retry_errored", canvas.0),
+            &[],
+        )
         .await;
     assert_eq!(unknown.status(), 404);
 }
 
 #[tokio::test]
-async fn the_retry_button_syncs_a_revoked_tokens_errored_users_after_the_reconnect_in_a_browser()
-{
+async fn the_retry_button_syncs_a_revoked_tokens_errored_users_after_the_reconnect_in_a_browser() {
     let app = spawn_dashboard().await;
     let Some(browser) = start_browser(&app.address, "retry errored users").await else {
         return;
@@ -143,7 +164,10 @@ async fn the_retry_button_syncs_a_revoked_tokens_errored_users_after_the_reconne
 
     let analytics = format!("/canvases/{}/analytics", canvas.0);
     browser.goto(&analytics).await;
-    assert_eq!(browser.text("#metrics-sync [data-metric=errored]").await, "4");
+    assert_eq!(
+        browser.text("#metrics-sync [data-metric=errored]").await,
+        "4"
+    );
     let button = browser.text("#retry-errored-sync").await;
     assert_eq!(button, "Retry errored users");
 
@@ -162,13 +186,22 @@ async fn the_retry_button_syncs_a_revoked_tokens_errored_users_after_the_reconne
         .wait_for_text("#analytics-notice", "were requeued")
         .await;
     assert!(notice.contains("4 errored users of “Add fans”"), "{notice}");
-    assert_eq!(browser.text("#metrics-sync [data-metric=pending]").await, "4");
-    assert_eq!(browser.text("#metrics-sync [data-metric=errored]").await, "0");
+    assert_eq!(
+        browser.text("#metrics-sync [data-metric=pending]").await,
+        "4"
+    );
+    assert_eq!(
+        browser.text("#metrics-sync [data-metric=errored]").await,
+        "0"
+    );
     browser.screenshot("retry-errored-requeued").await;
 
     app.pipeline.run_once().await.unwrap();
     browser.goto(&analytics).await;
-    assert_eq!(browser.text("#metrics-sync [data-metric=synced]").await, "4");
+    assert_eq!(
+        browser.text("#metrics-sync [data-metric=synced]").await,
+        "4"
+    );
     assert_eq!(
         app.sandbox
             .sandbox

@@ -22,3 +22,4 @@ mod steps_retry_errored;
 mod support;
 mod sync_support;
 mod users;
+mod users_consent;

@@ -35,21 +35,34 @@ async fn retry_errored_syncs_the_users_a_revoked_token_errored_once_pinterest_is
     sync.app.connect_as(ALICE, &[ALICE_MAIN_ACCOUNT]).await;
     let response = sync.retry(&sync.canvas_id, "add").await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "requeued": 4 }));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "requeued": 4 })
+    );
     let step = sync.step_metrics().await;
-    assert_eq!((step["pending"].as_u64(), step["errored"]["total"].as_u64()), (Some(4), Some(0)));
+    assert_eq!(
+        (step["pending"].as_u64(), step["errored"]["total"].as_u64()),
+        (Some(4), Some(0))
+    );
 
     sync.pipeline().run_once().await.unwrap();
     assert_eq!(sync.members(), hashes(1..=6));
     let step = sync.step_metrics().await;
     assert_eq!(
-        (step["entered"].as_u64(), step["synced"].as_u64(), step["errored"]["total"].as_u64()),
+        (
+            step["entered"].as_u64(),
+            step["synced"].as_u64(),
+            step["errored"]["total"].as_u64()
+        ),
         (Some(6), Some(6), Some(0)),
         "{step}"
     );
 
     let again = sync.retry(&sync.canvas_id, "add").await;
-    assert_eq!(again.json::<Value>().await.unwrap(), json!({ "requeued": 0 }));
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        json!({ "requeued": 0 })
+    );
 }
 
 #[tokio::test]
@@ -58,7 +71,12 @@ async fn retry_errored_refuses_unknown_canvases_and_steps_and_other_step_types()
     let cases = [
         ("999999", "add", 404, "canvas_not_found"),
         (sync.canvas_id.as_str(), "nope", 404, "step_not_found"),
-        (sync.canvas_id.as_str(), "wait", 422, "not_an_audience_sync_step"),
+        (
+            sync.canvas_id.as_str(),
+            "wait",
+            422,
+            "not_an_audience_sync_step",
+        ),
     ];
     for (canvas, step, status, code) in cases {
         let response = sync.retry(canvas, step).await;
@@ -81,7 +99,11 @@ async fn retry_errored_refuses_unknown_canvases_and_steps_and_other_step_types()
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 404, "another workspace's Canvas is not found");
+    assert_eq!(
+        response.status(),
+        404,
+        "another workspace's Canvas is not found"
+    );
 }
 
 #[tokio::test]

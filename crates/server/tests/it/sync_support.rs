@@ -50,7 +50,11 @@ impl SyncApp {
                 json!({ "canvas_id": self.canvas_id, "recipients": recipients }),
             )
             .await;
-        assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+        assert!(
+            response.status().is_success(),
+            "{}",
+            response.text().await.unwrap()
+        );
     }
 
     /// The one step's metrics from `GET /canvases/{id}/analytics`, checked to add up.
@@ -159,7 +163,11 @@ pub async fn spawn_sync_app() -> SyncApp {
             json!({}),
         )
         .await;
-    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
     SyncApp {
         app,
         clock,
@@ -167,4 +175,3 @@ pub async fn spawn_sync_app() -> SyncApp {
         customer_list_id,
     }
 }
-

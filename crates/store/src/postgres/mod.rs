@@ -9,6 +9,7 @@
 mod accounts;
 mod canvases;
 mod connections;
+mod consent;
 mod leases;
 mod migrations;
 mod sync;

@@ -27,6 +27,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../../migrations/sqlite/0005_dashboard.sql"),
     ),
     (6, include_str!("../../migrations/sqlite/0006_leases.sql")),
+    (
+        7,
+        include_str!("../../migrations/sqlite/0007_consent_removals.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen; returns the versions applied now.

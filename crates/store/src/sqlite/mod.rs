@@ -8,6 +8,7 @@
 mod accounts;
 mod canvases;
 mod connections;
+mod consent;
 mod leases;
 mod migrations;
 mod sync;
