@@ -15,6 +15,10 @@ given by --config or PINSYNC_CONFIG, then these environment variables, then flag
   PINSYNC_CONFIG           path of a TOML config file (keys as below, lowercase)
   PINSYNC_LISTEN           listen = address to serve on              [default: 127.0.0.1:8080]
   PINSYNC_DATA_DIR         data_dir = directory of the SQLite database [default: ./pinsync-data]
+  PINSYNC_DATABASE_URL     database_url = postgres://user:password@host:5432/db to use
+                           PostgreSQL instead of SQLite (several instances may share it)
+  PINSYNC_DATABASE_MAX_CONNECTIONS
+                           database_max_connections = PostgreSQL pool size per instance [10]
   PINSYNC_MAX_BODY_BYTES   max_body_bytes = largest request body, bytes [default: 16777216]
   PINSYNC_LOG              log = tracing filter, e.g. info or pinsync=debug [default: info]
   PINSYNC_LOG_FORMAT       log_format = text | json                  [default: text]
@@ -41,6 +45,11 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Directory holding the SQLite database (created if missing).
     pub data_dir: PathBuf,
+    /// A `postgres://` or `postgresql://` URL: use PostgreSQL instead of SQLite. Unset means
+    /// SQLite in `data_dir`. The password is redacted in `Debug`, never logged.
+    pub database_url: Option<DatabaseUrl>,
+    /// The most PostgreSQL connections this instance opens (ignored on SQLite).
+    pub database_max_connections: u32,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// `tracing` filter directive.
@@ -139,11 +148,77 @@ pub enum LogFormat {
     Json,
 }
 
+/// A PostgreSQL connection URL. Its password never leaves the process: `Debug` and `Display`
+/// show `***` in its place.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the URL names a PostgreSQL server.
+    pub fn is_postgres(&self) -> bool {
+        self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")
+    }
+
+    /// The URL with the password (in the user part or a `password=` parameter) replaced.
+    pub fn redacted(&self) -> String {
+        let url = self.0.as_str();
+        let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+            return "<unparsable URL>".into();
+        };
+        let rest = &url[scheme_end..];
+        let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(authority_end);
+        let authority = match authority.rsplit_once('@') {
+            Some((user_info, host)) => match user_info.split_once(':') {
+                Some((user, _password)) => format!("{user}:***@{host}"),
+                None => format!("{user_info}@{host}"),
+            },
+            None => authority.to_owned(),
+        };
+        let tail = match tail.split_once('?') {
+            Some((path, query)) => {
+                let query: Vec<String> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                            format!("{key}=***")
+                        }
+                        _ => pair.to_owned(),
+                    })
+                    .collect();
+                format!("{path}?{}", query.join("&"))
+            }
+            None => tail.to_owned(),
+        };
+        format!("{}{authority}{tail}", &url[..scheme_end])
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./pinsync-data"),
+            database_url: None,
+            database_max_connections: pinsync_store::postgres::DEFAULT_MAX_CONNECTIONS,
             max_body_bytes: 16 * 1024 * 1024,
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -161,6 +236,15 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// Where the store lives, for messages: the SQLite data directory or the PostgreSQL URL
+    /// (password redacted).
+    pub fn store_description(&self) -> String {
+        match &self.database_url {
+            Some(url) => format!("PostgreSQL at {url}"),
+            None => self.data_dir.display().to_string(),
+        }
+    }
+
     /// Loads defaults → file → environment → flags, and validates the result.
     pub fn load(overrides: &Overrides) -> anyhow::Result<Self> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
@@ -179,6 +263,14 @@ impl Config {
         }
         if let Some(v) = env("PINSYNC_DATA_DIR") {
             config.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("PINSYNC_DATABASE_URL") {
+            config.database_url = Some(DatabaseUrl(v));
+        }
+        if let Some(v) = env("PINSYNC_DATABASE_MAX_CONNECTIONS") {
+            config.database_max_connections = v.parse().with_context(|| {
+                format!("PINSYNC_DATABASE_MAX_CONNECTIONS={v:?} is not a number of connections")
+            })?;
         }
         if let Some(v) = env("PINSYNC_MAX_BODY_BYTES") {
             config.max_body_bytes = v.parse().with_context(|| {
@@ -244,6 +336,16 @@ impl Config {
         }
         if self.data_dir.as_os_str().is_empty() {
             bail!("data_dir must not be empty");
+        }
+        if let Some(url) = &self.database_url
+            && !url.is_postgres()
+        {
+            bail!(
+                "database_url must start with postgres:// or postgresql:// (got {url}); leave it unset to use SQLite in data_dir"
+            );
+        }
+        if self.database_max_connections == 0 {
+            bail!("database_max_connections must be at least 1");
         }
         let app = &self.pinterest;
         let given = [&app.client_id, &app.client_secret, &app.redirect_uri]
@@ -334,5 +436,49 @@ mod tests {
                 .to_string()
                 .contains("max_body_bytes")
         );
+    }
+
+    #[test]
+    fn a_database_url_never_shows_its_password() {
+        let url = DatabaseUrl(
+            "postgres://app:s3cret@db.internal:5432/pinsync?sslmode=disable&password=other".into(),
+        );
+        let shown = format!("{url} {url:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("other"),
+            "{shown}"
+        );
+        assert_eq!(
+            url.redacted(),
+            "postgres://app:***@db.internal:5432/pinsync?sslmode=disable&password=***"
+        );
+        let config = Config {
+            database_url: Some(url),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!(
+            config
+                .store_description()
+                .starts_with("PostgreSQL at postgres://app:***@")
+        );
+        assert_eq!(
+            DatabaseUrl("postgresql://postgres@127.0.0.1/db".into()).redacted(),
+            "postgresql://postgres@127.0.0.1/db"
+        );
+    }
+
+    #[test]
+    fn a_database_url_must_be_postgres() {
+        let mut config: Config = toml::from_str("database_url = \"mysql://u:p@h/db\"\n").unwrap();
+        let error = config.validate().unwrap_err().to_string();
+        assert!(
+            error.contains("database_url") && !error.contains(":p@"),
+            "{error}"
+        );
+        config.database_url = Some(DatabaseUrl("postgresql://u@h/db".into()));
+        config.validate().unwrap();
+        config.database_max_connections = 0;
+        assert!(config.validate().is_err());
     }
 }

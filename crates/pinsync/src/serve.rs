@@ -5,31 +5,51 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use pinsync_server::{AppState, ServerSettings};
-use pinsync_store::{DEFAULT_WORKSPACE, SqliteStore, Store};
+use pinsync_store::{DEFAULT_WORKSPACE, PgStore, SqliteStore, Store};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
 
-/// Opens the configured store and applies migrations.
+/// Opens the configured store and applies migrations: PostgreSQL when `database_url` is set,
+/// otherwise SQLite in `data_dir`.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = SqliteStore::open_in_dir(&config.data_dir)
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let store: Arc<dyn Store> = match &config.database_url {
+        Some(url) => {
+            let store = PgStore::connect_with(url.expose(), config.database_max_connections)
+                .await
+                .with_context(|| format!("cannot open the store at {url}"))?;
+            Arc::new(store)
+        }
+        None => {
+            let store = SqliteStore::open_in_dir(&config.data_dir).with_context(|| {
+                format!("cannot open the store in {}", config.data_dir.display())
+            })?;
+            Arc::new(store)
+        }
+    };
     let applied = store.migrate().await.context("cannot migrate the store")?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
     store.ensure_workspace(DEFAULT_WORKSPACE).await?;
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 pub async fn migrate(config: &Config) -> anyhow::Result<()> {
     open_store(config).await?;
-    eprintln!("migrations applied to {}", config.data_dir.display());
+    eprintln!("migrations applied to {}", config.store_description());
     Ok(())
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    if config.database_url.is_some() && std::env::var_os("PINSYNC_SECRET_KEY").is_none() {
+        // Instances sharing a database must share the key, or each reads garbage tokens.
+        tracing::warn!(
+            data_dir = %config.data_dir.display(),
+            "PostgreSQL store without PINSYNC_SECRET_KEY: tokens are encrypted with this instance's data_dir key; give every instance the same PINSYNC_SECRET_KEY"
+        );
+    }
     let settings = ServerSettings {
         max_body_bytes: config.max_body_bytes,
         ..ServerSettings::default()
@@ -78,11 +98,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             link.token
         );
     }
-    tracing::info!(%address, data_dir = %config.data_dir.display(), "pinsync listening");
-    eprintln!(
-        "pinsync listening on http://{address} (data in {})",
-        config.data_dir.display()
-    );
+    let store_description = config.store_description();
+    tracing::info!(%address, store = %store_description, "pinsync listening");
+    eprintln!("pinsync listening on http://{address} (data in {store_description})");
     eprintln!("{}", pinterest.description);
     pinsync_server::serve(listener, router, shutdown_signal()).await?;
     // Stop claiming sync batches; in-flight requests get the pipeline's shutdown grace.

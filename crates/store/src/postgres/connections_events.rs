@@ -248,7 +248,7 @@ pub(super) async fn pending_audience(
     workspace: WorkspaceId,
     id: i64,
 ) -> Result<Option<PendingAudience>, StoreError> {
-    let row: Option<(i64, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    let row = sqlx::query(
         "SELECT id, ad_account_id, name, customer_list_id, audience_id
          FROM pending_audiences WHERE workspace_id = $1 AND id = $2",
     )
@@ -256,16 +256,17 @@ pub(super) async fn pending_audience(
     .bind(id)
     .fetch_optional(executor)
     .await?;
-    Ok(row.map(
-        |(id, ad_account_id, name, customer_list_id, audience_id)| PendingAudience {
-            id,
-            workspace_id: workspace,
-            ad_account_id,
-            name,
-            customer_list_id,
-            audience_id,
-        },
-    ))
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(PendingAudience {
+        id: row.try_get(0)?,
+        workspace_id: workspace,
+        ad_account_id: row.try_get(1)?,
+        name: row.try_get(2)?,
+        customer_list_id: row.try_get(3)?,
+        audience_id: row.try_get(4)?,
+    }))
 }
 
 pub(super) async fn complete_pending_audience(

@@ -195,3 +195,73 @@ async fn instances_starting_together_apply_each_migration_once() {
     );
     drop_database(&database).await;
 }
+
+#[tokio::test]
+async fn concurrent_upserts_of_the_same_users_lose_no_field_and_create_each_user_once() {
+    use pinsync_store::{UpsertSummary, UserUpsert};
+
+    let fixture = fresh_postgres().await;
+    let workspace = fixture.ensure_workspace("acme").await.unwrap().id;
+    let instances = [
+        connect_to(&fixture.database).await,
+        connect_to(&fixture.database).await,
+    ];
+    // Each instance sets an attribute of its own on the same 200 users, in opposite orders.
+    let ids: Vec<String> = (0..200).map(|i| format!("u{i:03}")).collect();
+    let mut runs = Vec::new();
+    for (n, store) in instances.iter().enumerate() {
+        let store = store.clone();
+        let mut batch: Vec<UserUpsert> = ids
+            .iter()
+            .map(|id| UserUpsert {
+                external_id: id.clone(),
+                attributes: serde_json::json!({ format!("from_{n}"): n })
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                ..UserUpsert::default()
+            })
+            .collect();
+        if n == 1 {
+            batch.reverse();
+        }
+        runs.push(tokio::spawn(async move {
+            store.upsert_users(workspace, batch).await
+        }));
+    }
+    let mut total = UpsertSummary::default();
+    for run in runs {
+        let summary = run.await.unwrap().unwrap();
+        total.created += summary.created;
+        total.updated += summary.updated;
+    }
+
+    assert_eq!((total.created, total.updated), (200, 200));
+    assert_eq!(fixture.count_users(workspace).await.unwrap(), 200);
+    for id in &ids {
+        let profile = fixture.user(workspace, id).await.unwrap().unwrap();
+        assert_eq!(
+            serde_json::Value::Object(profile.attributes),
+            serde_json::json!({"from_0": 0, "from_1": 1}),
+            "{id} kept both instances' attributes"
+        );
+    }
+}
+
+#[tokio::test]
+async fn instances_ensuring_one_workspace_together_get_the_same_one() {
+    let fixture = fresh_postgres().await;
+    let mut runs = Vec::new();
+    for _ in 0..4 {
+        let store = connect_to(&fixture.database).await;
+        runs.push(tokio::spawn(async move {
+            store.ensure_workspace("shared").await
+        }));
+    }
+    let mut ids = Vec::new();
+    for run in runs {
+        ids.push(run.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+}
