@@ -40,6 +40,14 @@ pub const SYNC_BATCH_FILL_RATIO: &str = "pinsync_sync_batch_fill_ratio";
 /// Audience-write requests retried. Labels: `reason` (a `ReasonCode` name).
 pub const SYNC_RETRIES_TOTAL: &str = "pinsync_sync_retries_total";
 
+/// Gauge: connections whose lease this instance holds (it alone sends for them). Labels:
+/// none.
+pub const SYNC_CONNECTIONS_OWNED: &str = "pinsync_sync_connections_owned";
+
+/// Connection leases this instance took, lost or gave back. Labels: `change` (`taken`,
+/// `lost`, `released`).
+pub const SYNC_LEASE_CHANGES_TOTAL: &str = "pinsync_sync_lease_changes_total";
+
 /// Step analytics counter name for a Canvas step. Labels: `canvas_id`, `step_id`, `metric`
 /// (a `StepMetric` name).
 pub const STEP_USERS_TOTAL: &str = "pinsync_step_users_total";
@@ -56,6 +64,8 @@ pub const ALL_METRIC_NAMES: &[&str] = &[
     SYNC_END_TO_END_LATENCY_SECONDS,
     SYNC_BATCH_FILL_RATIO,
     SYNC_RETRIES_TOTAL,
+    SYNC_CONNECTIONS_OWNED,
+    SYNC_LEASE_CHANGES_TOTAL,
     STEP_USERS_TOTAL,
 ];
 

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use pinsync_core::sync::retry::RetryPolicy;
 
+use crate::ownership::Ownership;
+
 /// Tunables of the sync pipeline.
 #[derive(Debug, Clone)]
 pub struct PipelineSettings {
@@ -28,6 +30,9 @@ pub struct PipelineSettings {
     pub status_poll_interval: Duration,
     /// The lease holder's name in `locked_by`.
     pub worker_id: String,
+    /// Whether this instance owns every connection (one instance, the default) or leases
+    /// them from the store (several instances on one database).
+    pub ownership: Ownership,
 }
 
 impl Default for PipelineSettings {
@@ -42,6 +47,7 @@ impl Default for PipelineSettings {
             shutdown_grace: Duration::from_secs(30),
             status_poll_interval: Duration::from_secs(600),
             worker_id: format!("pipeline-{}", std::process::id()),
+            ownership: Ownership::Sole,
         }
     }
 }

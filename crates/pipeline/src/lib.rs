@@ -11,6 +11,7 @@
 //! - `settle`: the outcome of a request applied to its users (complete, retry, pause);
 //! - `encoder`, `classify`, `telemetry`: PATCH bodies, failure classes, metrics;
 //! - `status`: polling each synced list and audience on Pinterest;
+//! - [`ownership`]: which connections this instance may send for (leases across instances);
 //! - `retry_errored`: requeueing a step's errored users once the cause is fixed;
 //! - `consent`: consent revoked: removals queued from the ledger and sent as REMOVE batches;
 //! - `background`: [`spawn_background`], the loop as `pinsync serve` runs it.
@@ -25,10 +26,11 @@
 mod background;
 mod batch;
 mod classify;
-mod consent;
 pub mod config;
+mod consent;
 pub mod directory;
 mod encoder;
+pub mod ownership;
 mod retry_errored;
 mod scheduler;
 pub mod service_directory;
@@ -52,6 +54,7 @@ pub use directory::{
     ConnectionDirectory, ConnectionEvent, ConnectionKey, ConnectionState, StaticDirectory,
 };
 pub use encoder::NotHashed;
+pub use ownership::{LeaseSettings, Ownership};
 pub use retry_errored::RetryErroredError;
 pub use scheduler::{BatchReport, PassReport};
 pub use service_directory::ServiceDirectory;
@@ -82,6 +85,8 @@ struct Inner {
     /// One lock per customer list: sends to a list happen one at a time, so the ledger
     /// check before a send sees every earlier send's result.
     list_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The connection leases this instance holds (with [`Ownership::Leased`]).
+    owned: ownership::OwnedLeases,
 }
 
 impl Pipeline {
@@ -100,6 +105,7 @@ impl Pipeline {
                 targets: Mutex::new(HashMap::new()),
                 deleted: Mutex::new(HashSet::new()),
                 list_locks: Mutex::new(HashMap::new()),
+                owned: ownership::OwnedLeases::default(),
             }),
         }
     }

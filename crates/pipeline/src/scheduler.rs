@@ -62,6 +62,8 @@ pub struct PassReport {
     pub expired: u64,
     /// Partitions skipped because their connection is paused or missing.
     pub paused_partitions: u64,
+    /// Partitions skipped because another instance owns their connection.
+    pub not_owned_partitions: u64,
 }
 
 impl PassReport {
@@ -91,6 +93,24 @@ impl Pipeline {
     /// shutdown no new batch is claimed; in-flight ones get `shutdown_grace` to finish (a
     /// batch cut off later is sent again once its lease expires).
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        let (stop_heartbeat, heartbeat_stopped) = tokio::sync::watch::channel(false);
+        let beating = self.clone();
+        let heartbeat = tokio::spawn(async move {
+            let mut stopped = heartbeat_stopped;
+            beating
+                .heartbeat(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                })
+                .await;
+        });
+        self.run_passes(shutdown).await;
+        // Nothing is in flight any more: hand the connections to the other instances now.
+        let _ = stop_heartbeat.send(true);
+        let _ = heartbeat.await;
+        self.release_leases().await;
+    }
+
+    async fn run_passes(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let stopping = Arc::new(AtomicBool::new(false));
         // The first status poll comes one interval after start, not in the first second of
@@ -163,6 +183,7 @@ impl Pipeline {
                     report.paused_partitions += 1;
                     report.expired += self.expire(&partition, reason).await?;
                 }
+                Err(PrepareProblem::NotOwner) => report.not_owned_partitions += 1,
                 Err(PrepareProblem::Unusable(problem)) => {
                     tracing::warn!(canvas_id = %partition.canvas_id, step_id = %partition.step_id, %problem, "partition cannot be synced now");
                 }
@@ -205,6 +226,11 @@ impl Pipeline {
                 while !stopping.load(Ordering::SeqCst) {
                     let Some(index) = next_turn(&lane) else { break };
                     let partition = &partitions[index];
+                    if !pipeline.owns(&partition.connection) {
+                        // The lease lapsed or went to another instance: it sends from now on.
+                        lane.lock().done[index] = true;
+                        continue;
+                    }
                     match pipeline.send_one_batch(partition).await {
                         Ok(BatchResult::Worked(report)) => {
                             let mut lane = lane.lock();
@@ -246,6 +272,10 @@ impl Pipeline {
         else {
             return Err(PrepareProblem::Paused(ReasonCode::InvalidToken));
         };
+        // Only the connection's owner spends its budget (target reads, sends, expiry).
+        if !self.acquire_connection(&connection).await {
+            return Err(PrepareProblem::NotOwner);
+        }
         let client = match state {
             ConnectionState::Ready(client) => client,
             ConnectionState::Paused(reason) => return Err(PrepareProblem::Paused(reason)),
@@ -303,6 +333,8 @@ impl Pipeline {
 #[derive(Debug)]
 enum PrepareProblem {
     Paused(ReasonCode),
+    /// Another instance holds the connection's lease.
+    NotOwner,
     Unusable(String),
 }
 

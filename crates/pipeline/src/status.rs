@@ -11,7 +11,8 @@ use crate::{Pipeline, telemetry};
 
 impl Pipeline {
     /// Reads every known step target's list and audience once and stores what Pinterest
-    /// says (or why it could not say). Errors are stored, not returned.
+    /// says (or why it could not say), for the connections this instance owns. Errors are
+    /// stored, not returned.
     pub async fn poll_statuses(&self) {
         let targets: Vec<_> = self
             .inner
@@ -21,7 +22,7 @@ impl Pipeline {
             .map(|(key, target)| (key.clone(), target.clone()))
             .collect();
         for ((canvas_id, step_id), (workspace_id, target)) in targets {
-            let Some((_, ConnectionState::Ready(client))) = self
+            let Some((connection, ConnectionState::Ready(client))) = self
                 .inner
                 .directory
                 .connection_for(workspace_id, &target.ad_account_id)
@@ -29,6 +30,10 @@ impl Pipeline {
             else {
                 continue;
             };
+            // The read budget is the owner's too.
+            if !self.owns(&connection) {
+                continue;
+            }
             let mut status = TargetStatus {
                 canvas_id,
                 step_id: step_id.clone(),

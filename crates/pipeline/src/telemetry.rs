@@ -6,8 +6,9 @@ use std::time::Duration;
 use pinsync_core::canvas::SyncAction;
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::metrics::{
-    SYNC_BATCH_FILL_RATIO, SYNC_END_TO_END_LATENCY_SECONDS, SYNC_LIMITER_WAIT_SECONDS,
-    SYNC_QUEUE_DEPTH, SYNC_RECORDS_SENT_TOTAL, SYNC_REQUESTS_TOTAL, SYNC_RETRIES_TOTAL,
+    SYNC_BATCH_FILL_RATIO, SYNC_CONNECTIONS_OWNED, SYNC_END_TO_END_LATENCY_SECONDS,
+    SYNC_LEASE_CHANGES_TOTAL, SYNC_LIMITER_WAIT_SECONDS, SYNC_QUEUE_DEPTH, SYNC_RECORDS_SENT_TOTAL,
+    SYNC_REQUESTS_TOTAL, SYNC_RETRIES_TOTAL,
 };
 use pinsync_core::reason::ReasonCode;
 
@@ -51,4 +52,11 @@ pub(crate) fn end_to_end(action: SyncAction, millis: i64) {
 /// Users waiting for one connection (all its partitions).
 pub(crate) fn queue_depth(connection: &str, items: u64) {
     metrics::gauge!(SYNC_QUEUE_DEPTH, "connection_id" => connection.to_owned()).set(items as f64);
+}
+
+/// This instance took (`taken`), lost (`lost`) or gave back (`released`) a connection's
+/// lease; `owned` is how many it holds now.
+pub(crate) fn lease_change(change: &'static str, owned: usize) {
+    metrics::counter!(SYNC_LEASE_CHANGES_TOTAL, "change" => change).increment(1);
+    metrics::gauge!(SYNC_CONNECTIONS_OWNED).set(owned as f64);
 }

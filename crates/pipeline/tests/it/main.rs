@@ -8,5 +8,6 @@ mod failures;
 mod instrumentation;
 mod ledger;
 mod ordering;
+mod ownership;
 mod pause;
 mod support;
