@@ -229,6 +229,9 @@ impl Pipeline {
         else {
             return Err(Blocked::Hold(Some(ReasonCode::InvalidToken)));
         };
+        if !self.acquire_connection(&connection).await {
+            return Err(Blocked::Hold(None));
+        }
         let client = match state {
             ConnectionState::Ready(client) => client,
             ConnectionState::Paused(reason) => return Err(Blocked::Hold(Some(reason))),
