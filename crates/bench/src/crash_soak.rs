@@ -213,8 +213,9 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
     soak.finish(figures, violation_count, &violations)
 }
 
-/// Kills pinsync `kills` times: while entry runs (up to half of them, after 0.1–1.5 s of
-/// uptime each), then while users are still pending (after 0.5–5 s), restarting it each time.
+/// Kills pinsync `kills` times: while entry runs (up to half of them, after 0.1–4 s of uptime
+/// each, so some kills cut a request before its first chunk commits and some after), then while
+/// users are still pending (after 0.5–5 s), restarting it each time.
 async fn kill_repeatedly(
     soak: &mut Soak,
     entry: &tokio::task::JoinHandle<anyhow::Result<crate::soak::entry::EntryTotals>>,
@@ -236,7 +237,7 @@ async fn kill_repeatedly(
             continue;
         }
         let uptime = match entering {
-            true => Duration::from_millis(rng.random_range(100..=1_500)),
+            true => Duration::from_millis(rng.random_range(100..=4_000)),
             false => Duration::from_millis(rng.random_range(500..=5_000)),
         };
         tokio::time::sleep(uptime).await;

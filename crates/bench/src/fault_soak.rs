@@ -122,6 +122,12 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
     let mut problems = Vec::new();
     let revoke = revoke_and_reconnect(&soak, &canvas_a, options.users, deadline).await?;
     eprintln!("fault-soak: revoked, paused and reconnected: {revoke}");
+    if revoke["writes_while_paused"] != 0 {
+        problems.push(format!(
+            "{} writes were sent while the connection was paused (invalid_token)",
+            revoke["writes_while_paused"]
+        ));
+    }
 
     // Canvas B: its first wave synced, then its audience and list are deleted on Pinterest.
     let synced = wait_for_step(&soak, &canvas_b, deadline, |step| step["pending"] == 0).await?;
