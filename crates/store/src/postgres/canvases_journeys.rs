@@ -58,7 +58,7 @@ async fn allocate_journey_ids(
         return Ok(Vec::new());
     }
     let mut ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT nextval(pg_get_serial_sequence('journeys', 'id')) FROM generate_series(1, $1)",
+        "SELECT nextval('journeys_id_seq') FROM generate_series(1, $1)",
     )
     .bind(count as i64)
     .fetch_all(&mut *conn)
