@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use pinsync_connect::{CreatedAudience, token_context};
-use pinsync_engine::NoLaunchChecks;
+use pinsync_engine::{Clock, NoLaunchChecks};
 use pinsync_store::CanvasId;
 use serde_json::{Value, json};
 
@@ -61,6 +61,10 @@ async fn active_canvas(app: &DashboardApp, audience: Value) -> CanvasId {
 
 /// Past the flush, a pass; past the retry horizon, another: held users become errored.
 async fn error_everything_pending(app: &DashboardApp) {
+    // The engine stamps entries with the real time: first catch the pipeline's clock up.
+    let behind = pinsync_store::now_millis() - app.clock.now_millis();
+    app.clock
+        .advance(Duration::from_millis(u64::try_from(behind).unwrap_or(0)));
     app.clock.advance(Duration::from_secs(10));
     app.pipeline.run_once().await.unwrap();
     app.clock.advance(PAST_HORIZON);
@@ -180,6 +184,9 @@ async fn the_retry_button_syncs_a_revoked_tokens_errored_users_after_the_reconne
     connect_pinterest(&browser).await;
 
     browser.goto(&analytics).await;
+    let show_button =
+        "document.querySelector('form.retry-errored').scrollIntoView({block: 'center'})";
+    browser.client.execute(show_button, vec![]).await.unwrap();
     browser.screenshot("retry-errored").await;
     browser.click("#retry-errored-sync").await;
     let notice = browser
@@ -194,7 +201,6 @@ async fn the_retry_button_syncs_a_revoked_tokens_errored_users_after_the_reconne
         browser.text("#metrics-sync [data-metric=errored]").await,
         "0"
     );
-    browser.screenshot("retry-errored-requeued").await;
 
     app.pipeline.run_once().await.unwrap();
     browser.goto(&analytics).await;
