@@ -1,12 +1,12 @@
 //! Users in PostgreSQL: hashed identifiers with their parse outcome, consent and attributes.
 //!
-//! A batch of upserts is three statements whatever its size: insert the missing users
-//! (learning which were created), lock and read every user of the batch, then write each
-//! user's merged profile with one `UPDATE … FROM UNNEST(…)`. The merge rule is the one of
+//! A batch of upserts is at most three statements whatever its size: insert the missing users
+//! with their merged profiles (learning which were created), lock and read the users that
+//! existed, then write those users' merged profiles with one `UPDATE … FROM UNNEST(…)`. The merge rule is the one of
 //! `sqlite/users.rs`, applied in order, so a user named twice in a batch is created by the
 //! first and updated by the second.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 use sqlx::postgres::PgRow;
@@ -106,43 +106,44 @@ pub(crate) async fn upsert_profiles(
     if users.is_empty() {
         return Ok(Vec::new());
     }
-    // Sorted, so that concurrent batches take their row locks in one order.
-    let ids: Vec<&str> = users
-        .iter()
-        .map(|user| user.external_id.as_str())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+    // Each user's upserts applied in order to a blank profile: the row to insert if the user
+    // is new, so that a new user costs one write. Sorted, so that concurrent batches take
+    // their row locks in one order.
+    let mut fresh: BTreeMap<&str, UserProfile> = BTreeMap::new();
+    for update in users {
+        let profile = fresh
+            .entry(update.external_id.as_str())
+            .or_insert_with(|| blank_profile(workspace, &update.external_id, now));
+        apply(profile, update, now);
+    }
+    let created = insert_new(conn, workspace, fresh.values(), now).await?;
+    let existing: Vec<&str> = fresh
+        .keys()
+        .copied()
+        .filter(|id| !created.contains(*id))
         .collect();
-    let created: HashSet<String> = sqlx::query_scalar(
-        "INSERT INTO users (workspace_id, external_id, created_at, updated_at)
-         SELECT $1, id, $3, $3 FROM UNNEST($2::text[]) AS t(id) ORDER BY id
-         ON CONFLICT (workspace_id, external_id) DO NOTHING
-         RETURNING external_id",
-    )
-    .bind(workspace.0)
-    .bind(&ids)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
-    let rows = sqlx::query(&format!(
-        "SELECT {USER_COLUMNS} FROM users
-         WHERE workspace_id = $1 AND external_id = ANY($2::text[])
-         ORDER BY external_id FOR UPDATE"
-    ))
-    .bind(workspace.0)
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut profiles = HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let profile = profile_from_row(row)?;
-        profiles.insert(profile.external_id.clone(), profile);
+    let mut profiles: HashMap<String, UserProfile> = HashMap::with_capacity(fresh.len());
+    if !existing.is_empty() {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users
+             WHERE workspace_id = $1 AND external_id = ANY($2::text[])
+             ORDER BY external_id FOR UPDATE"
+        ))
+        .bind(workspace.0)
+        .bind(&existing)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in &rows {
+            let profile = profile_from_row(row)?;
+            profiles.insert(profile.external_id.clone(), profile);
+        }
+    }
+    for id in &created {
+        profiles.insert(id.clone(), blank_profile(workspace, id, now));
     }
 
     let mut merged = Vec::with_capacity(users.len());
-    let mut seen = HashSet::with_capacity(ids.len());
+    let mut seen = HashSet::with_capacity(fresh.len());
     for update in users {
         let profile = profiles
             .get_mut(&update.external_id)
@@ -154,8 +155,71 @@ pub(crate) async fn upsert_profiles(
             created: first_time && created.contains(&update.external_id),
         });
     }
-    write_profiles(conn, workspace, profiles.values()).await?;
+    let updated = profiles
+        .values()
+        .filter(|profile| !created.contains(&profile.external_id));
+    write_profiles(conn, workspace, updated).await?;
     Ok(merged)
+}
+
+/// A user with nothing stored yet: the column defaults.
+fn blank_profile(workspace: WorkspaceId, external_id: &str, now: i64) -> UserProfile {
+    UserProfile {
+        workspace_id: workspace,
+        external_id: external_id.to_owned(),
+        email: StoredIdentifier::missing(),
+        gaid: StoredIdentifier::missing(),
+        idfa: StoredIdentifier::missing(),
+        ad_tracking_enabled: true,
+        attributes: Map::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Inserts the profiles of users that do not exist yet, in the given order, and returns the
+/// external ids of those it created. A user that exists (or that a concurrent transaction is
+/// inserting) is left alone; its row is locked and merged by the caller.
+async fn insert_new<'p>(
+    conn: &mut PgConnection,
+    workspace: WorkspaceId,
+    profiles: impl Iterator<Item = &'p UserProfile>,
+    now: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let mut columns = ProfileColumns::default();
+    for profile in profiles {
+        columns.push(profile);
+    }
+    let created = sqlx::query_scalar(
+        "INSERT INTO users (workspace_id, external_id, email_sha256, email_status, gaid_sha256,
+             gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes,
+             created_at, updated_at)
+         SELECT $1, t.external_id, t.email_sha256, t.email_status, t.gaid_sha256,
+             t.gaid_status, t.idfa_sha256, t.idfa_status, t.ad_tracking_enabled, t.attributes,
+             $12, t.updated_at
+         FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::bool[], $10::text[], $11::bigint[]) WITH ORDINALITY
+             AS t(external_id, email_sha256, email_status, gaid_sha256, gaid_status,
+                  idfa_sha256, idfa_status, ad_tracking_enabled, attributes, updated_at, n)
+         ORDER BY t.n
+         ON CONFLICT (workspace_id, external_id) DO NOTHING
+         RETURNING external_id",
+    )
+    .bind(workspace.0)
+    .bind(columns.external_id)
+    .bind(columns.email_sha256)
+    .bind(columns.email_status)
+    .bind(columns.gaid_sha256)
+    .bind(columns.gaid_status)
+    .bind(columns.idfa_sha256)
+    .bind(columns.idfa_status)
+    .bind(columns.ad_tracking_enabled)
+    .bind(columns.attributes)
+    .bind(columns.updated_at)
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(created.into_iter().collect())
 }
 
 fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {
