@@ -32,6 +32,8 @@ pub struct SyncFixture {
     pub pipeline: Pipeline,
     pub workspace: WorkspaceId,
     pub canvases: Vec<CanvasId>,
+    /// The connections (`bench-<n>`), to pause one.
+    pub directory: StaticDirectory,
     _dir: tempfile::TempDir,
 }
 
@@ -100,7 +102,7 @@ pub async fn start(connections: usize, settings: PipelineSettings) -> anyhow::Re
     }
     let pipeline = Pipeline::new(
         store.clone(),
-        Arc::new(directory),
+        Arc::new(directory.clone()),
         Arc::new(SystemClock),
         settings,
     );
@@ -110,6 +112,7 @@ pub async fn start(connections: usize, settings: PipelineSettings) -> anyhow::Re
         pipeline,
         workspace,
         canvases,
+        directory,
         _dir: dir,
     })
 }
