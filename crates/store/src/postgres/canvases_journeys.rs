@@ -57,12 +57,11 @@ async fn allocate_journey_ids(
     if count == 0 {
         return Ok(Vec::new());
     }
-    let mut ids: Vec<i64> = sqlx::query_scalar(
-        "SELECT nextval('journeys_id_seq') FROM generate_series(1, $1)",
-    )
-    .bind(count as i64)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut ids: Vec<i64> =
+        sqlx::query_scalar("SELECT nextval('journeys_id_seq') FROM generate_series(1, $1)")
+            .bind(count as i64)
+            .fetch_all(&mut *conn)
+            .await?;
     ids.sort_unstable();
     Ok(ids)
 }
