@@ -119,7 +119,8 @@ impl Pipeline {
                 items: claimed,
                 reason: ReasonCode::AudienceDeleted,
             };
-            self.settle(partition, settlement, &mut report).await?;
+            self.settle(partition, vec![settlement], &mut report)
+                .await?;
             return Ok(BatchResult::Worked(report));
         }
 
@@ -132,21 +133,26 @@ impl Pipeline {
             left_over,
         } = self.plan(partition, claimed).await?;
         self.release(&left_over).await?;
-        if !confirmations.is_empty() {
-            self.write_ledger(partition, &confirmations).await?;
-        }
         let mut settlements = Vec::new();
         if !settled.is_empty() {
-            settlements.push(Settlement::Settled { items: settled });
+            let ledger = self.ledger_writes(partition, &confirmations);
+            settlements.push(Settlement::Settled {
+                items: settled,
+                ledger,
+            });
         }
         if !planned.is_empty() {
             self.send_group(partition, planned, &mut settlements, &mut report)
                 .await?;
         }
+        // What the ledger learns is written before the list's lock is released, so the next
+        // batch of this list plans against it; the attempts and completions go in the same
+        // transaction. Failed requests are settled after.
+        let (failed, finished): (Vec<Settlement>, Vec<Settlement>) =
+            settlements.into_iter().partition(Settlement::is_failure);
+        self.settle(partition, finished, &mut report).await?;
         drop(guard);
-        for settlement in settlements {
-            self.settle(partition, settlement, &mut report).await?;
-        }
+        self.settle(partition, failed, &mut report).await?;
         Ok(BatchResult::Worked(report))
     }
 
@@ -272,8 +278,8 @@ impl Pipeline {
     }
 
     /// Sends the records of `items` in one request; on an invalid request, splits them in
-    /// halves and sends each. Successful sends are written to the ledger here, under the
-    /// list's lock; everything else is settled by the caller after the lock is released.
+    /// halves and sends each. The caller settles every outcome (a successful send with its
+    /// ledger writes).
     async fn send_group(
         &self,
         partition: &Partition,
@@ -319,11 +325,12 @@ impl Pipeline {
             Ok(response) => {
                 telemetry::request("success");
                 report.records_sent += records.len();
-                self.write_ledger(partition, &items).await?;
+                let ledger = self.ledger_writes(partition, &items);
                 let items = items.into_iter().map(|item| item.claimed).collect();
                 settlements.push(Settlement::Synced {
                     items,
                     request_id: response.request_id,
+                    ledger,
                 });
             }
             Err(error) => {
@@ -348,11 +355,8 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn write_ledger(
-        &self,
-        partition: &Partition,
-        items: &[PlannedItem],
-    ) -> Result<(), PipelineError> {
+    /// What the ledger learns from `items`: their sent records and confirmed members.
+    fn ledger_writes(&self, partition: &Partition, items: &[PlannedItem]) -> Vec<LedgerWrite> {
         let state = MembershipState::after(partition.target.action);
         let mut writes = Vec::new();
         let mut per_kind: HashMap<IdentifierKind, u64> = HashMap::new();
@@ -377,11 +381,7 @@ impl Pipeline {
         for (kind, count) in per_kind {
             telemetry::records_sent(partition.target.action, kind, count);
         }
-        self.inner
-            .store
-            .record_ledger(&partition.target.audience_id, writes, self.now())
-            .await?;
-        Ok(())
+        writes
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::batch_plan::Settled;
 use pinsync_core::sync::retry::{Decision, Failure, FailureClass, decide};
-use pinsync_store::sync::{AttemptRecord, ClaimedSyncItem};
+use pinsync_store::sync::{AttemptRecord, BatchSettlement, ClaimedSyncItem, LedgerWrite};
 use pinsync_store::{SyncDetail, SyncItemId, SyncOutcome};
 
 use crate::batch::Partition;
@@ -18,10 +18,11 @@ use crate::{Pipeline, PipelineError, telemetry};
 /// What happened to a group of claimed items.
 #[derive(Debug)]
 pub(crate) enum Settlement {
-    /// Pinterest acknowledged their records.
+    /// Pinterest acknowledged their records; `ledger` holds what the ledger learns from it.
     Synced {
         items: Vec<ClaimedSyncItem>,
         request_id: Option<String>,
+        ledger: Vec<LedgerWrite>,
     },
     /// The request failed.
     Failed {
@@ -30,9 +31,12 @@ pub(crate) enum Settlement {
         request_id: Option<String>,
         reset_hint_ms: Option<i64>,
     },
-    /// Nothing needed sending (already members, or overtaken by a later step).
+    /// Nothing needed sending (already members, or overtaken by a later step); `ledger` holds
+    /// the confirmations of the already-member records, so that an older pending remove
+    /// cannot undo them.
     Settled {
         items: Vec<(ClaimedSyncItem, Settled)>,
+        ledger: Vec<LedgerWrite>,
     },
     /// Errored without a request (the audience is known to be deleted; an unhashed record).
     Errored {
@@ -41,70 +45,111 @@ pub(crate) enum Settlement {
     },
 }
 
+impl Settlement {
+    /// A failed request, whose items go through the retry rules.
+    pub(crate) fn is_failure(&self) -> bool {
+        matches!(self, Settlement::Failed { .. })
+    }
+}
+
 impl Pipeline {
+    /// Applies a batch's settlements. Every outcome but a failed request (ledger changes,
+    /// attempts, completions) is written in one store transaction; failed requests follow,
+    /// each through the retry rules.
     pub(crate) async fn settle(
         &self,
         partition: &Partition,
-        settlement: Settlement,
+        settlements: Vec<Settlement>,
         report: &mut BatchReport,
     ) -> Result<(), PipelineError> {
         let now = self.now();
-        match settlement {
-            Settlement::Synced { items, request_id } => {
-                self.log_attempt(&items, request_id.clone(), "success", None, None)
-                    .await?;
-                for claimed in &items {
-                    telemetry::end_to_end(claimed.item.action, now - claimed.item.entered_at);
-                }
-                report.synced += items.len() as u64;
-                self.complete(&items, |detail| SyncOutcome::Synced { detail }, request_id)
-                    .await
-            }
-            Settlement::Settled { items } => {
-                for (outcome, reason) in [
-                    (Settled::AlreadyMember, Some(ReasonCode::AlreadyMember)),
-                    (Settled::Superseded, None),
-                ] {
-                    let group: Vec<ClaimedSyncItem> = items
-                        .iter()
-                        .filter(|(_, why)| *why == outcome)
-                        .map(|(claimed, _)| claimed.clone())
-                        .collect();
-                    if group.is_empty() {
-                        continue;
+        let mut batch = BatchSettlement {
+            audience_id: partition.target.audience_id.clone(),
+            now,
+            ..BatchSettlement::default()
+        };
+        let mut failures = Vec::new();
+        for settlement in settlements {
+            match settlement {
+                Settlement::Synced {
+                    items,
+                    request_id,
+                    ledger,
+                } => {
+                    batch.ledger.extend(ledger);
+                    attempt(&mut batch, &items, request_id.clone(), "success", None);
+                    for claimed in &items {
+                        telemetry::end_to_end(claimed.item.action, now - claimed.item.entered_at);
                     }
-                    let name = match outcome {
-                        Settled::AlreadyMember => "already_member",
-                        Settled::Superseded => "superseded",
-                    };
-                    self.log_attempt(&group, None, name, reason, None).await?;
-                    report.synced += group.len() as u64;
-                    self.complete(&group, |detail| SyncOutcome::Synced { detail }, None)
-                        .await?;
-                }
-                Ok(())
-            }
-            Settlement::Errored { items, reason } => {
-                self.log_attempt(&items, None, reason.as_str(), Some(reason), None)
+                    report.synced += items.len() as u64;
+                    self.completions(
+                        &mut batch,
+                        &items,
+                        |detail| SyncOutcome::Synced { detail },
+                        request_id,
+                    )
                     .await?;
-                report.errored += items.len() as u64;
-                self.complete(
-                    &items,
-                    |detail| SyncOutcome::Errored { reason, detail },
-                    None,
-                )
-                .await
+                }
+                Settlement::Settled { items, ledger } => {
+                    batch.ledger.extend(ledger);
+                    for (outcome, reason) in [
+                        (Settled::AlreadyMember, Some(ReasonCode::AlreadyMember)),
+                        (Settled::Superseded, None),
+                    ] {
+                        let group: Vec<ClaimedSyncItem> = items
+                            .iter()
+                            .filter(|(_, why)| *why == outcome)
+                            .map(|(claimed, _)| claimed.clone())
+                            .collect();
+                        if group.is_empty() {
+                            continue;
+                        }
+                        let name = match outcome {
+                            Settled::AlreadyMember => "already_member",
+                            Settled::Superseded => "superseded",
+                        };
+                        attempt(&mut batch, &group, None, name, reason);
+                        report.synced += group.len() as u64;
+                        self.completions(
+                            &mut batch,
+                            &group,
+                            |detail| SyncOutcome::Synced { detail },
+                            None,
+                        )
+                        .await?;
+                    }
+                }
+                Settlement::Errored { items, reason } => {
+                    attempt(&mut batch, &items, None, reason.as_str(), Some(reason));
+                    report.errored += items.len() as u64;
+                    self.completions(
+                        &mut batch,
+                        &items,
+                        |detail| SyncOutcome::Errored { reason, detail },
+                        None,
+                    )
+                    .await?;
+                }
+                failed @ Settlement::Failed { .. } => failures.push(failed),
             }
-            Settlement::Failed {
+        }
+        if !batch.is_empty() {
+            self.inner.store.settle_sync_batch(batch).await?;
+        }
+        for failed in failures {
+            let Settlement::Failed {
                 items,
                 class,
                 request_id,
                 reset_hint_ms,
-            } => {
-                self.settle_failure(partition, items, class, request_id, reset_hint_ms, report)
-                    .await
-            }
+            } = failed
+            else {
+                continue;
+            };
+            self.settle_failure(partition, items, class, request_id, reset_hint_ms, report)
+                .await?;
         }
+        Ok(())
     }
 
     async fn settle_failure(
@@ -177,20 +222,25 @@ impl Pipeline {
                 self.mark_deleted(partition).await;
             }
             report.errored += group.len() as u64;
-            self.log_attempt(
+            let mut batch = BatchSettlement {
+                now,
+                ..BatchSettlement::default()
+            };
+            attempt(
+                &mut batch,
                 &group,
                 request_id.clone(),
                 reason.as_str(),
                 Some(reason),
-                None,
-            )
-            .await?;
-            self.complete(
+            );
+            self.completions(
+                &mut batch,
                 &group,
                 |detail| SyncOutcome::Errored { reason, detail },
-                None,
+                request_id.clone(),
             )
             .await?;
+            self.inner.store.settle_sync_batch(batch).await?;
         }
         Ok(())
     }
@@ -240,16 +290,15 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Completes items with the request ids of all their attempts in the trace.
-    pub(crate) async fn complete(
+    /// Adds the completions of `items` to `batch`, with the request ids of all their
+    /// attempts (earlier ones from the store, then `request_id`) for the trace.
+    async fn completions(
         &self,
+        batch: &mut BatchSettlement,
         items: &[ClaimedSyncItem],
         outcome: impl Fn(SyncDetail) -> SyncOutcome,
         request_id: Option<String>,
     ) -> Result<(), PipelineError> {
-        if items.is_empty() {
-            return Ok(());
-        }
         let retried: Vec<SyncItemId> = items
             .iter()
             .filter(|c| c.item.attempts > 0)
@@ -260,22 +309,38 @@ impl Pipeline {
         } else {
             self.inner.store.sync_request_ids(retried).await?
         };
-        let outcomes = items
-            .iter()
-            .map(|claimed| {
-                let mut request_ids = earlier.remove(&claimed.item.id).unwrap_or_default();
-                if let Some(id) = &request_id
-                    && !request_ids.contains(id)
-                {
-                    request_ids.push(id.clone());
-                }
-                (claimed.item.id, outcome(SyncDetail { request_ids }))
-            })
-            .collect();
-        self.inner
-            .store
-            .complete_sync_items(outcomes, self.now())
-            .await?;
+        for claimed in items {
+            let mut request_ids = earlier.remove(&claimed.item.id).unwrap_or_default();
+            if let Some(id) = &request_id
+                && !request_ids.contains(id)
+            {
+                request_ids.push(id.clone());
+            }
+            batch
+                .completions
+                .push((claimed.item.id, outcome(SyncDetail { request_ids })));
+        }
         Ok(())
     }
+}
+
+/// Adds one attempt of `items` (finished by it, so without a retry time) to `batch`.
+fn attempt(
+    batch: &mut BatchSettlement,
+    items: &[ClaimedSyncItem],
+    request_id: Option<String>,
+    outcome: &str,
+    reason: Option<ReasonCode>,
+) {
+    if items.is_empty() {
+        return;
+    }
+    batch.attempts.push(AttemptRecord {
+        item_ids: items.iter().map(|c| c.item.id).collect(),
+        request_id,
+        outcome: outcome.to_owned(),
+        reason,
+        retry_at: None,
+        now: batch.now,
+    });
 }
