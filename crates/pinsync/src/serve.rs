@@ -79,10 +79,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         pinterest.service.clone(),
         background_stopped,
     ));
+    // On PostgreSQL several instances may share the database: each then sends only for the
+    // connections whose lease it holds, so every token's budget is spent by one at a time.
+    let mut pipeline_settings = pinsync_pipeline::PipelineSettings::default();
+    if config.database_url.is_some() {
+        let lease = pinsync_pipeline::LeaseSettings::for_this_process();
+        tracing::info!(instance = %lease.holder, "connections are leased (several instances may share the database)");
+        pipeline_settings.worker_id = lease.holder.clone();
+        pipeline_settings.ownership = pinsync_pipeline::Ownership::Leased(lease);
+    }
     let pipeline = pinsync_pipeline::spawn_background(
         state.store.clone(),
         pinterest.service.clone(),
-        pinsync_pipeline::PipelineSettings::default(),
+        pipeline_settings,
     );
     // The API and the dashboard requeue through the very pipeline the loop runs.
     let state = state.with_pipeline(pipeline.pipeline.clone());
