@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pinsync_engine::{Engine, EngineSettings, ManualClock};
 use pinsync_server::{AppState, ServerSettings};
-use pinsync_store::{SqliteStore, Store, WorkspaceId};
+use pinsync_store::{Store, WorkspaceId};
 use serde_json::{Value, json};
 
 /// 2026-03-02T00:00:00Z, the manual clock's start.
@@ -29,9 +29,7 @@ pub async fn spawn_canvas_app() -> CanvasApp {
 
 pub async fn spawn_canvas_app_with(settings: EngineSettings) -> CanvasApp {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open_in_dir(dir.path()).unwrap();
-    sqlite.migrate().await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let store = crate::test_store::fresh_store(dir.path()).await;
     let workspace = store.ensure_workspace("default").await.unwrap().id;
     let key = pinsync_server::api_keys::generate(workspace);
     store.insert_api_key(key.stored).await.unwrap();

@@ -10,7 +10,7 @@ use pinsync_pinterest::{PinterestConfig, RateLimitConfig, Secret};
 use pinsync_sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use pinsync_server::dashboard::passwords::hash_password;
 use pinsync_server::{AppState, ServerSettings};
-use pinsync_store::{SqliteStore, Store, WorkspaceId};
+use pinsync_store::{Store, WorkspaceId};
 
 pub const LOGIN: &str = "maria";
 pub const PASSWORD: &str = "correct horse battery";
@@ -65,9 +65,7 @@ pub async fn spawn_dashboard() -> DashboardApp {
     config.customer_lists.allow_empty_create = true;
     let sandbox = Sandbox::new(config).start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open_in_dir(dir.path()).unwrap();
-    sqlite.migrate().await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let store = crate::test_store::fresh_store(dir.path()).await;
     let workspace = store.ensure_workspace("default").await.unwrap().id;
     let key = pinsync_server::api_keys::generate(workspace);
     store.insert_api_key(key.stored).await.unwrap();

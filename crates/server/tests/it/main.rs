@@ -21,5 +21,6 @@ mod partners_support;
 mod steps_retry_errored;
 mod support;
 mod sync_support;
+mod test_store;
 mod users;
 mod users_consent;

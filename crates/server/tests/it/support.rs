@@ -1,9 +1,10 @@
-//! `spawn_app()`: pinsync's router on 127.0.0.1:0 over a fresh SQLite store.
+//! `spawn_app()`: pinsync's router on 127.0.0.1:0 over a fresh store (SQLite, or PostgreSQL
+//! with `PINSYNC_TEST_BACKEND=postgres`: see `test_store`).
 
 use std::sync::Arc;
 
 use pinsync_server::{AppState, ServerSettings};
-use pinsync_store::{SqliteStore, Store, WorkspaceId};
+use pinsync_store::{Store, WorkspaceId};
 
 pub struct TestApp {
     pub address: String,
@@ -45,9 +46,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(settings: ServerSettings) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open_in_dir(dir.path()).unwrap();
-    sqlite.migrate().await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let store = crate::test_store::fresh_store(dir.path()).await;
     let workspace = store.ensure_workspace("default").await.unwrap().id;
     let key = pinsync_server::api_keys::generate(workspace);
     store.insert_api_key(key.stored).await.unwrap();

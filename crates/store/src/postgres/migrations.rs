@@ -68,7 +68,8 @@ async fn apply_one(conn: &mut PgConnection, version: i64, sql: &str) -> Result<b
         .await?;
     // Under the lock: concurrent `CREATE TABLE IF NOT EXISTS` can otherwise collide. Its
     // "already exists, skipping" notice is kept out of the logs.
-    conn.execute("SET LOCAL client_min_messages TO warning").await?;
+    conn.execute("SET LOCAL client_min_messages TO warning")
+        .await?;
     conn.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
              version     BIGINT PRIMARY KEY,
