@@ -35,6 +35,14 @@ impl Lock {
     }
 }
 
+/// The `name` column's copy of the Canvas name. PostgreSQL's TEXT cannot hold U+0000, which
+/// a Canvas name may contain; the column is a convenience for people reading the database
+/// and is never read back (the name comes from `definition`, where JSON escapes it), so a NUL
+/// becomes U+FFFD there.
+fn name_column(name: &str) -> String {
+    name.replace('\0', "\u{FFFD}")
+}
+
 fn decode(row: &PgRow) -> Result<CanvasRecord, StoreError> {
     let id = CanvasId(row.try_get("id")?);
     let status: String = row.try_get("status")?;
@@ -92,7 +100,7 @@ pub(super) async fn create(
     );
     let row = sqlx::query(&sql)
         .bind(workspace.0)
-        .bind(&definition.name)
+        .bind(name_column(&definition.name))
         .bind(encode(&definition)?)
         .bind(now)
         .fetch_one(conn)
@@ -154,7 +162,7 @@ pub(super) async fn update(
     );
     let row = sqlx::query(&sql)
         .bind(id.0)
-        .bind(&definition.name)
+        .bind(name_column(&definition.name))
         .bind(encode(&definition)?)
         .bind(now)
         .fetch_one(conn)
