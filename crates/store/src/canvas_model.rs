@@ -4,6 +4,7 @@
 //! [`walk`] holds the pure rule that moves one user through steps; every backend applies it
 //! inside the transaction that enters or wakes the user, so counters and state move together.
 
+pub(crate) mod tally;
 pub mod walk;
 
 use std::collections::BTreeMap;

@@ -12,8 +12,7 @@ use sqlx::PgConnection;
 use crate::canvas_model::{CanvasId, day_of};
 use crate::error::StoreError;
 
-/// The `step_id` of Canvas-wide counters.
-pub(super) const CANVAS_WIDE: &str = "";
+pub(super) use crate::canvas_model::tally::CANVAS_WIDE;
 
 /// A counter's key, ordered like the table's primary key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

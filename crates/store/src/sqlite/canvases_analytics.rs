@@ -6,45 +6,9 @@ use std::collections::BTreeMap;
 use pinsync_core::canvas::StepId;
 use rusqlite::{Connection, params};
 
-use super::counters::CANVAS_WIDE;
+use crate::canvas_model::tally::{accumulate, as_count, finish};
 use crate::canvas_model::{CanvasCounts, CanvasId, DailyCounts, JourneyTrace, VisitRecord};
 use crate::error::StoreError;
-
-fn as_count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-/// Adds `value` of `metric` (with `reason`) for `step` to `counts`.
-fn accumulate(counts: &mut CanvasCounts, step: &str, metric: &str, reason: String, value: i64) {
-    let value = as_count(value);
-    if step == CANVAS_WIDE {
-        match metric {
-            "entered" => counts.entered += value,
-            "exited" => counts.exited += value,
-            _ => {}
-        }
-        return;
-    }
-    let step_counts = counts.steps.entry(StepId::new(step)).or_default();
-    match metric {
-        "entered" => step_counts.entered += value,
-        "proceeded" => step_counts.proceeded += value,
-        "synced" => step_counts.synced += value,
-        "pending" => step_counts.pending += value,
-        "exited" => step_counts.exited += value,
-        "not_synced" => *step_counts.not_synced.entry(reason).or_default() += value,
-        "errored" => *step_counts.errored.entry(reason).or_default() += value,
-        _ => {}
-    }
-}
-
-fn finish(counts: &mut CanvasCounts) {
-    for step in counts.steps.values_mut() {
-        step.in_step = step.entered.saturating_sub(step.proceeded);
-        step.not_synced.retain(|_, n| *n > 0);
-        step.errored.retain(|_, n| *n > 0);
-    }
-}
 
 pub(super) fn totals(conn: &Connection, canvas: CanvasId) -> Result<CanvasCounts, StoreError> {
     let mut statement = conn.prepare_cached(

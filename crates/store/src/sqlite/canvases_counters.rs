@@ -10,8 +10,7 @@ use rusqlite::Connection;
 use crate::canvas_model::{CanvasId, day_of};
 use crate::error::StoreError;
 
-/// The `step_id` of Canvas-wide counters.
-pub(super) const CANVAS_WIDE: &str = "";
+pub(super) use crate::canvas_model::tally::CANVAS_WIDE;
 
 /// A counter of one step, without the step (deltas are grouped by step first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
