@@ -25,6 +25,7 @@ pub mod error;
 pub mod leases;
 pub mod model;
 pub mod postgres;
+mod profile_merge;
 pub mod sqlite;
 mod store;
 pub mod sync;

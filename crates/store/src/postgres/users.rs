@@ -13,9 +13,8 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgExecutor, Row};
 
 use crate::error::StoreError;
-use crate::model::{
-    FieldUpdate, StoredIdentifier, UpsertSummary, UserProfile, UserUpsert, WorkspaceId,
-};
+use crate::model::{StoredIdentifier, UpsertSummary, UserProfile, UserUpsert, WorkspaceId};
+use crate::profile_merge::{apply_upsert, blank_profile};
 
 const USER_COLUMNS: &str = "workspace_id, external_id, email_sha256, email_status, gaid_sha256,
     gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes, created_at, updated_at";
@@ -114,7 +113,7 @@ pub(crate) async fn upsert_profiles(
         let profile = fresh
             .entry(update.external_id.as_str())
             .or_insert_with(|| blank_profile(workspace, &update.external_id, now));
-        apply(profile, update, now);
+        apply_upsert(profile, update, now);
     }
     let created = insert_new(conn, workspace, fresh.values(), now).await?;
     let existing: Vec<&str> = fresh
@@ -148,7 +147,7 @@ pub(crate) async fn upsert_profiles(
         let profile = profiles
             .get_mut(&update.external_id)
             .ok_or_else(|| StoreError::Database("an upserted user vanished".into()))?;
-        apply(profile, update, now);
+        apply_upsert(profile, update, now);
         let first_time = seen.insert(update.external_id.as_str());
         merged.push(MergedUser {
             profile: profile.clone(),
@@ -160,21 +159,6 @@ pub(crate) async fn upsert_profiles(
         .filter(|profile| !created.contains(&profile.external_id));
     write_profiles(conn, workspace, updated).await?;
     Ok(merged)
-}
-
-/// A user with nothing stored yet: the column defaults.
-fn blank_profile(workspace: WorkspaceId, external_id: &str, now: i64) -> UserProfile {
-    UserProfile {
-        workspace_id: workspace,
-        external_id: external_id.to_owned(),
-        email: StoredIdentifier::missing(),
-        gaid: StoredIdentifier::missing(),
-        idfa: StoredIdentifier::missing(),
-        ad_tracking_enabled: true,
-        attributes: Map::new(),
-        created_at: now,
-        updated_at: now,
-    }
 }
 
 /// Inserts the profiles of users that do not exist yet, in the given order, and returns the
@@ -220,39 +204,6 @@ async fn insert_new<'p>(
     .fetch_all(&mut *conn)
     .await?;
     Ok(created.into_iter().collect())
-}
-
-fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {
-    match update {
-        FieldUpdate::Keep => {}
-        FieldUpdate::Clear => *stored = cleared,
-        FieldUpdate::Set(value) => *stored = value.clone(),
-    }
-}
-
-/// Applies one upsert to a stored profile (a new user's row holds the column defaults,
-/// which are the blank profile of `sqlite/users.rs`).
-fn apply(profile: &mut UserProfile, update: &UserUpsert, now: i64) {
-    apply_field(
-        &mut profile.email,
-        &update.email,
-        StoredIdentifier::missing(),
-    );
-    apply_field(&mut profile.gaid, &update.gaid, StoredIdentifier::missing());
-    apply_field(&mut profile.idfa, &update.idfa, StoredIdentifier::missing());
-    apply_field(
-        &mut profile.ad_tracking_enabled,
-        &update.ad_tracking_enabled,
-        true,
-    );
-    for (name, value) in &update.attributes {
-        if value.is_null() {
-            profile.attributes.remove(name);
-        } else {
-            profile.attributes.insert(name.clone(), value.clone());
-        }
-    }
-    profile.updated_at = now;
 }
 
 /// Writes the profiles' fields over their (locked) rows in one statement.

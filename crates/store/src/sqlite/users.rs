@@ -4,9 +4,8 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction};
 use serde_json::{Map, Value};
 
 use crate::error::StoreError;
-use crate::model::{
-    FieldUpdate, StoredIdentifier, UpsertSummary, UserProfile, UserUpsert, WorkspaceId,
-};
+use crate::model::{StoredIdentifier, UpsertSummary, UserProfile, UserUpsert, WorkspaceId};
+use crate::profile_merge::{apply_upsert, blank_profile};
 
 const SELECT_USER: &str = "SELECT workspace_id, external_id, email_sha256, email_status,
         gaid_sha256, gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes,
@@ -75,14 +74,6 @@ pub(super) fn count(conn: &Connection, workspace: WorkspaceId) -> Result<u64, St
     Ok(n as u64)
 }
 
-fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {
-    match update {
-        FieldUpdate::Keep => {}
-        FieldUpdate::Clear => *stored = cleared,
-        FieldUpdate::Set(value) => *stored = value.clone(),
-    }
-}
-
 /// Applies one upsert to the stored profile (or a blank one) and returns the merged profile.
 fn merge(
     existing: Option<UserProfile>,
@@ -90,37 +81,9 @@ fn merge(
     update: &UserUpsert,
     now: i64,
 ) -> UserProfile {
-    let mut profile = existing.unwrap_or_else(|| UserProfile {
-        workspace_id: workspace,
-        external_id: update.external_id.clone(),
-        email: StoredIdentifier::missing(),
-        gaid: StoredIdentifier::missing(),
-        idfa: StoredIdentifier::missing(),
-        ad_tracking_enabled: true,
-        attributes: Map::new(),
-        created_at: now,
-        updated_at: now,
-    });
-    apply_field(
-        &mut profile.email,
-        &update.email,
-        StoredIdentifier::missing(),
-    );
-    apply_field(&mut profile.gaid, &update.gaid, StoredIdentifier::missing());
-    apply_field(&mut profile.idfa, &update.idfa, StoredIdentifier::missing());
-    apply_field(
-        &mut profile.ad_tracking_enabled,
-        &update.ad_tracking_enabled,
-        true,
-    );
-    for (name, value) in &update.attributes {
-        if value.is_null() {
-            profile.attributes.remove(name);
-        } else {
-            profile.attributes.insert(name.clone(), value.clone());
-        }
-    }
-    profile.updated_at = now;
+    let mut profile =
+        existing.unwrap_or_else(|| blank_profile(workspace, &update.external_id, now));
+    apply_upsert(&mut profile, update, now);
     profile
 }
 
