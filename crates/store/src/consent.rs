@@ -131,6 +131,14 @@ pub trait ConsentStore: Send + Sync {
         external_ids: Vec<String>,
     ) -> Result<Vec<(String, String)>, StoreError>;
 
+    /// Which of `external_ids` have ad tracking disabled right now (unknown users count as
+    /// enabled): the pipeline drops their queued adds instead of sending them.
+    async fn users_without_ad_tracking(
+        &self,
+        workspace: WorkspaceId,
+        external_ids: Vec<String>,
+    ) -> Result<std::collections::HashSet<String>, StoreError>;
+
     /// Queues the removals whose user has ad tracking disabled right now and which have no
     /// pending removal of the same (user, audience) already; returns how many were queued.
     async fn enqueue_consent_removals(

@@ -2,6 +2,8 @@
 //! ledger, claimed with a lease (`FOR UPDATE SKIP LOCKED`, so instances never claim the same
 //! removal), finished with their outcome. Each method is one statement or one transaction.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use pinsync_core::canvas::StepId;
 use sqlx::postgres::PgRow;
@@ -40,6 +42,22 @@ impl ConsentStore for PgStore {
             found.push((row.try_get(0)?, row.try_get(1)?));
         }
         Ok(found)
+    }
+
+    async fn users_without_ad_tracking(
+        &self,
+        workspace: WorkspaceId,
+        external_ids: Vec<String>,
+    ) -> Result<HashSet<String>, StoreError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT external_id FROM users
+             WHERE workspace_id = $1 AND NOT ad_tracking_enabled AND external_id = ANY($2)",
+        )
+        .bind(workspace.0)
+        .bind(&external_ids)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(ids.into_iter().collect())
     }
 
     async fn enqueue_consent_removals(

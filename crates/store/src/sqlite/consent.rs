@@ -1,6 +1,8 @@
 //! SQLite implementation of [`crate::ConsentStore`]: consent removals queued from the ledger,
 //! claimed with a lease, finished with their outcome. Each method is one transaction.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use pinsync_core::canvas::StepId;
 use rusqlite::{Connection, Row, Transaction, params};
@@ -25,6 +27,15 @@ impl ConsentStore for SqliteStore {
         external_ids: Vec<String>,
     ) -> Result<Vec<(String, String)>, StoreError> {
         self.read(move |conn| ledger_audiences(conn, workspace, &external_ids))
+            .await
+    }
+
+    async fn users_without_ad_tracking(
+        &self,
+        workspace: WorkspaceId,
+        external_ids: Vec<String>,
+    ) -> Result<HashSet<String>, StoreError> {
+        self.read(move |conn| without_ad_tracking(conn, workspace, &external_ids))
             .await
     }
 
@@ -86,6 +97,22 @@ fn ledger_audiences(
         }
     }
     Ok(found)
+}
+
+fn without_ad_tracking(
+    conn: &Connection,
+    workspace: WorkspaceId,
+    external_ids: &[String],
+) -> Result<HashSet<String>, StoreError> {
+    let ids = serde_json::to_string(external_ids)
+        .map_err(|e| StoreError::Corrupt(format!("external ids: {e}")))?;
+    let mut statement = conn.prepare_cached(
+        "SELECT external_id FROM users
+         WHERE workspace_id = ?1 AND ad_tracking_enabled = 0
+           AND external_id IN (SELECT value FROM json_each(?2))",
+    )?;
+    let rows = statement.query_map(params![workspace.0, ids], |row| row.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn enqueue(

@@ -4,6 +4,7 @@ mod account_conformance;
 mod canvas_conformance;
 mod conformance;
 mod connection_conformance;
+mod consent_conformance;
 mod lease_conformance;
 mod postgres;
 mod postgres_concurrency;

@@ -164,6 +164,7 @@ crate::connection_conformance_suite!(
 crate::canvas_conformance_suite!(postgres_canvas_backend, crate::postgres::fresh_postgres());
 crate::sync_conformance_suite!(postgres_sync, crate::postgres::fresh_postgres());
 crate::lease_conformance_suite!(postgres_lease_backend, crate::postgres::fresh_postgres());
+crate::consent_conformance_suite!(postgres_consent_backend, crate::postgres::fresh_postgres());
 
 #[tokio::test]
 async fn instances_starting_together_apply_each_migration_once() {

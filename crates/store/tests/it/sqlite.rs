@@ -25,6 +25,7 @@ pub async fn fresh_sqlite() -> SqliteFixture {
 crate::conformance_suite!(sqlite_backend, crate::sqlite::fresh_sqlite());
 crate::canvas_conformance_suite!(sqlite_canvas_backend, crate::sqlite::fresh_sqlite());
 crate::lease_conformance_suite!(sqlite_lease_backend, crate::sqlite::fresh_sqlite());
+crate::consent_conformance_suite!(sqlite_consent_backend, crate::sqlite::fresh_sqlite());
 
 #[tokio::test]
 async fn the_database_runs_in_wal_mode_with_full_sync() {
