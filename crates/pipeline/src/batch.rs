@@ -124,6 +124,13 @@ impl Pipeline {
             return Ok(BatchResult::Worked(report));
         }
 
+        let claimed = self
+            .drop_adds_without_consent(partition, claimed, &mut report)
+            .await?;
+        if claimed.is_empty() {
+            return Ok(BatchResult::Worked(report));
+        }
+
         let lock = self.list_lock(&partition.target.customer_list_id);
         let guard = lock.lock().await;
         let Plan {
@@ -154,6 +161,38 @@ impl Pipeline {
         drop(guard);
         self.settle(partition, failed, &mut report).await?;
         Ok(BatchResult::Worked(report))
+    }
+
+    /// Finishes, as not synced with reason `ad_tracking_disabled`, the adds whose user turned
+    /// ad tracking off after the step recorded them (such a user is not in the ledger yet, so
+    /// no consent removal covers them); answers the other items.
+    async fn drop_adds_without_consent(
+        &self,
+        partition: &Partition,
+        claimed: Vec<ClaimedSyncItem>,
+        report: &mut BatchReport,
+    ) -> Result<Vec<ClaimedSyncItem>, PipelineError> {
+        if partition.target.action != SyncAction::Add {
+            return Ok(claimed);
+        }
+        let users = claimed.iter().map(|c| c.item.external_id.clone()).collect();
+        let without = self
+            .inner
+            .store
+            .users_without_ad_tracking(partition.workspace_id, users)
+            .await?;
+        if without.is_empty() {
+            return Ok(claimed);
+        }
+        let (declined, kept): (Vec<_>, Vec<_>) = claimed
+            .into_iter()
+            .partition(|c| without.contains(&c.item.external_id));
+        let settlement = Settlement::NotSynced {
+            items: declined,
+            reason: ReasonCode::AdTrackingDisabled,
+        };
+        self.settle(partition, vec![settlement], report).await?;
+        Ok(kept)
     }
 
     async fn release(&self, items: &[ClaimedSyncItem]) -> Result<(), PipelineError> {

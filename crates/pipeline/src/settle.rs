@@ -38,6 +38,11 @@ pub(crate) enum Settlement {
         items: Vec<(ClaimedSyncItem, Settled)>,
         ledger: Vec<LedgerWrite>,
     },
+    /// Not sent after all: the user's ad tracking was disabled after the step recorded them.
+    NotSynced {
+        items: Vec<ClaimedSyncItem>,
+        reason: ReasonCode,
+    },
     /// Errored without a request (the audience is known to be deleted; an unhashed record).
     Errored {
         items: Vec<ClaimedSyncItem>,
@@ -126,6 +131,17 @@ impl Pipeline {
                         &mut batch,
                         &items,
                         |detail| SyncOutcome::Errored { reason, detail },
+                        None,
+                    )
+                    .await?;
+                }
+                Settlement::NotSynced { items, reason } => {
+                    attempt(&mut batch, &items, None, reason.as_str(), Some(reason));
+                    report.not_synced += items.len() as u64;
+                    self.completions(
+                        &mut batch,
+                        &items,
+                        |detail| SyncOutcome::NotSynced { reason, detail },
                         None,
                     )
                     .await?;

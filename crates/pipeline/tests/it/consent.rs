@@ -218,3 +218,35 @@ async fn a_revoked_token_holds_consent_removals_until_the_connection_is_back() {
     assert_eq!(report.removed, 1, "{report:?}");
     assert_eq!(app.members(&list), digests(1..=2));
 }
+
+#[tokio::test]
+async fn an_add_still_queued_when_consent_is_revoked_is_never_sent() {
+    let app = Harness::start().await;
+    let (audience, list) = app.audience("consent-never-sent").await;
+    let canvas = app.canvas_known(&audience, &list, "add").await;
+    app.enter(canvas, 1..=3).await;
+    app.advance(Duration::from_secs(1));
+
+    // Revoked while the first add still waits for its flush: the ledger holds the user in no
+    // audience yet, so there is nothing to remove, and the add itself must not go out.
+    set_ad_tracking(&app, "user-2", false).await;
+    let queued = app
+        .pipeline
+        .revoke_consent(app.workspace, vec!["user-2".into()])
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "not a member anywhere yet");
+
+    app.advance(Duration::from_secs(5));
+    app.drain(Duration::from_secs(5), 5).await;
+    assert_eq!(app.members(&list), digests([1, 3]));
+    let counts = app.step_counts(canvas).await;
+    assert_eq!(counts.synced, 2, "{counts:?}");
+    assert_eq!(
+        counts.not_synced.get("ad_tracking_disabled"),
+        Some(&1),
+        "{counts:?}"
+    );
+    assert_eq!(counts.pending, 0, "{counts:?}");
+    assert_counts_add_up(&counts);
+}
