@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+pub use crate::config_pipeline::PipelineConfig;
+
 /// The environment variables pinsync reads, with their meaning (shown by `--help`).
 pub const ENVIRONMENT_HELP: &str = "\
 Configuration (later sources override earlier ones): built-in defaults, then the TOML file
@@ -35,7 +37,16 @@ redirect_uri, `serve` mounts the built-in Pinterest sandbox under /sandbox and u
                                    [400], reads_per_minute [1000], requests_per_second [100],
                                    safety_margin_ms [50] (TOML only)
   PINSYNC_SECRET_KEY               32-byte key (base64 or hex) encrypting tokens at rest
-                                   [default: generated once into <data_dir>/secret.key]";
+                                   [default: generated once into <data_dir>/secret.key]
+
+Sync pipeline (TOML table [pipeline]):
+  PINSYNC_PIPELINE_FLUSH_INTERVAL_MS        pipeline.flush_interval_ms = longest wait before a
+                                            partial batch is sent [5000]
+  PINSYNC_PIPELINE_MAX_RECORDS_PER_REQUEST  pipeline.max_records_per_request = records in one
+                                            customer-list PATCH, 1 to 1900 [1900]
+  pipeline.retry_horizon_hours [13], pipeline.shutdown_grace_secs [30],
+  pipeline.status_poll_interval_secs [600], pipeline.connection_lease_ttl_secs (PostgreSQL,
+  2 to 10) [10] (TOML only)";
 
 /// The validated configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -58,6 +69,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The Pinterest app; empty means "use the built-in sandbox".
     pub pinterest: PinterestAppConfig,
+    /// The sync pipeline's batching, retries and leases.
+    pub pipeline: PipelineConfig,
 }
 
 /// The `[pinterest]` table: a real Pinterest app's credentials and URLs.
@@ -223,6 +236,7 @@ impl Default for Config {
             log: "info".into(),
             log_format: LogFormat::Text,
             pinterest: PinterestAppConfig::default(),
+            pipeline: PipelineConfig::default(),
         }
     }
 }
@@ -311,6 +325,16 @@ impl Config {
                 *slot = Some(v);
             }
         }
+        if let Some(v) = env("PINSYNC_PIPELINE_FLUSH_INTERVAL_MS") {
+            config.pipeline.flush_interval_ms = v.parse().with_context(|| {
+                format!("PINSYNC_PIPELINE_FLUSH_INTERVAL_MS={v:?} is not a number of milliseconds")
+            })?;
+        }
+        if let Some(v) = env("PINSYNC_PIPELINE_MAX_RECORDS_PER_REQUEST") {
+            config.pipeline.max_records_per_request = v.parse().with_context(|| {
+                format!("PINSYNC_PIPELINE_MAX_RECORDS_PER_REQUEST={v:?} is not a number of records")
+            })?;
+        }
         if let Some(listen) = overrides.listen {
             config.listen = listen;
         }
@@ -361,6 +385,7 @@ impl Config {
             .to_limiter_config()
             .validate()
             .map_err(|e| anyhow::anyhow!("pinterest.rate_limits: {e}"))?;
+        self.pipeline.validate().map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }
@@ -385,6 +410,22 @@ mod tests {
             toml::from_str("[pinterest.rate_limits]\nreads_per_minute = 0\n").unwrap();
         let error = zero.validate().unwrap_err().to_string();
         assert!(error.contains("pinterest.rate_limits"), "{error}");
+    }
+
+    #[test]
+    fn the_pipeline_table_is_read_and_validated() {
+        let config: Config =
+            toml::from_str("[pipeline]\nflush_interval_ms = 1000\nmax_records_per_request = 100\n")
+                .unwrap();
+        config.validate().unwrap();
+        let settings = config.pipeline.to_settings();
+        assert_eq!(settings.flush_interval, std::time::Duration::from_secs(1));
+        assert_eq!(settings.max_records_per_request, 100);
+
+        let too_many: Config =
+            toml::from_str("[pipeline]\nmax_records_per_request = 5000\n").unwrap();
+        let error = too_many.validate().unwrap_err().to_string();
+        assert!(error.contains("max_records_per_request"), "{error}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod admin;
 mod config;
+mod config_pipeline;
 mod import;
 mod logging;
 mod pinterest;

@@ -81,9 +81,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ));
     // On PostgreSQL several instances may share the database: each then sends only for the
     // connections whose lease it holds, so every token's budget is spent by one at a time.
-    let mut pipeline_settings = pinsync_pipeline::PipelineSettings::default();
+    let mut pipeline_settings = config.pipeline.to_settings();
+    // After a crash the in-memory rate limiter is empty while the token's last second may
+    // already be spent: wait that window out before the first request.
+    pipeline_settings.start_quiet =
+        std::time::Duration::from_millis(1_050 + config.pinterest.rate_limits.safety_margin_ms);
     if config.database_url.is_some() {
-        let lease = pinsync_pipeline::LeaseSettings::for_this_process();
+        let lease = config.pipeline.lease();
         tracing::info!(instance = %lease.holder, "connections are leased (several instances may share the database)");
         pipeline_settings.worker_id = lease.holder.clone();
         pipeline_settings.ownership = pinsync_pipeline::Ownership::Leased(lease);

@@ -35,10 +35,17 @@ pub fn spawn_background(
     settings: PipelineSettings,
 ) -> RunningPipeline {
     let directory = Arc::new(ServiceDirectory::new(service));
+    let settings_quiet = settings.start_quiet;
     let pipeline = Pipeline::new(store, directory, Arc::new(SystemClock), settings);
     let (stop, mut stopped) = watch::channel(false);
     let running = pipeline.clone();
+    let quiet = settings_quiet;
     let task = tokio::spawn(async move {
+        let mut waiting = stopped.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(quiet) => {}
+            _ = waiting.wait_for(|stop| *stop) => return,
+        }
         running
             .run(async move {
                 let _ = stopped.wait_for(|stop| *stop).await;

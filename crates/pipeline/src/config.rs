@@ -28,6 +28,10 @@ pub struct PipelineSettings {
     pub shutdown_grace: Duration,
     /// How often each synced step's list and audience are polled on Pinterest. Default 10 min.
     pub status_poll_interval: Duration,
+    /// How long after start nothing is sent. A process restarted after a crash cannot know
+    /// what its predecessor sent just before it died, so `pinsync serve` (one instance) waits
+    /// out the token's per-second window (1.1 s) before its first request. Default 0.
+    pub start_quiet: Duration,
     /// The lease holder's name in `locked_by`.
     pub worker_id: String,
     /// Whether this instance owns every connection (one instance, the default) or leases
@@ -46,6 +50,7 @@ impl Default for PipelineSettings {
             retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(30),
             status_poll_interval: Duration::from_secs(600),
+            start_quiet: Duration::ZERO,
             worker_id: format!("pipeline-{}", std::process::id()),
             ownership: Ownership::Sole,
         }
