@@ -3,7 +3,8 @@
 //! while the next chunk is parsed.
 
 use pinsync_store::{
-    CanvasId, CanvasStatus, EntryCandidate, EntryReport, EntryResult, StoreError, WorkspaceId,
+    CanvasId, CanvasStatus, EntryCandidate, EntryReport, EntryResult, FieldUpdate, StoreError,
+    WorkspaceId,
 };
 use serde::Serialize;
 use tokio::task::JoinHandle;
@@ -54,6 +55,7 @@ impl Engine {
             chunk: Vec::new(),
             in_flight: None,
             summary: BulkSummary::default(),
+            revoked_consent: Vec::new(),
         })
     }
 }
@@ -117,12 +119,21 @@ pub struct BulkEntry {
     chunk: Vec<EntryCandidate>,
     in_flight: Option<ChunkWrite>,
     summary: BulkSummary,
+    /// Users whose row set `ad_tracking_enabled` to false: their consent removals are queued
+    /// once their chunks are committed.
+    revoked_consent: Vec<String>,
 }
 
 impl BulkEntry {
     /// What was committed and rejected so far.
     pub fn summary(&self) -> &BulkSummary {
         &self.summary
+    }
+
+    /// The users whose rows so far turned ad tracking off (committed or not: queuing a
+    /// removal checks the stored consent, so an uncommitted row queues nothing).
+    pub fn revoked_consent(&self) -> &[String] {
+        &self.revoked_consent
     }
 
     /// Reads the complete lines in `bytes` (keeping a trailing partial line for later) and
@@ -179,7 +190,13 @@ impl BulkEntry {
             }
         };
         match parsed {
-            Ok(candidate) => self.chunk.push(candidate),
+            Ok(candidate) => {
+                if candidate.user.ad_tracking_enabled == FieldUpdate::Set(false) {
+                    self.revoked_consent
+                        .push(candidate.user.external_id.clone());
+                }
+                self.chunk.push(candidate);
+            }
             Err(reason) => {
                 self.summary.rejected += 1;
                 if self.summary.bad_rows.len() < MAX_LISTED_BAD_ROWS {

@@ -9,9 +9,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use pinsync_engine::entry::BulkFormat;
-use pinsync_store::EntryCandidate;
+use pinsync_store::{EntryCandidate, FieldUpdate};
 use serde_json::{Map, Value, json};
 
+use super::super::users::queue_consent_removals;
 use super::super::users_track::parse_track_request;
 use super::parse_canvas_id;
 use crate::app::AppState;
@@ -189,6 +190,11 @@ async fn trigger_send(
         )
         .with_details(json!({ "errors": errors })));
     }
+    let revoked: Vec<String> = users
+        .iter()
+        .filter(|user| user.ad_tracking_enabled == FieldUpdate::Set(false))
+        .map(|user| user.external_id.clone())
+        .collect();
     let candidates: Vec<EntryCandidate> = users
         .into_iter()
         .zip(properties)
@@ -203,6 +209,7 @@ async fn trigger_send(
         "canvas_id" => canvas_id.to_string()
     )
     .increment(report.entered);
+    queue_consent_removals(&state, workspace, revoked).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -278,13 +285,18 @@ async fn bulk_entries(
             ));
         }
         if let Err(error) = bulk.push(&data).await {
+            // The chunks committed before the error keep their consent changes.
+            queue_consent_removals(&state, workspace, bulk.revoked_consent().to_vec()).await?;
             let committed = serde_json::to_value(bulk.summary()).unwrap_or(Value::Null);
             let mut answer = ApiError::from(error);
             answer.details = merge_details(answer.details, committed);
             return Err(answer);
         }
     }
-    let summary = bulk.finish().await?;
+    let revoked = bulk.revoked_consent().to_vec();
+    let finished = bulk.finish().await;
+    queue_consent_removals(&state, workspace, revoked).await?;
+    let summary = finished?;
     metrics::counter!(
         pinsync_core::metrics::CANVAS_ENTRIES_TOTAL,
         "canvas_id" => canvas_id.to_string()

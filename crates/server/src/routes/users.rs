@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use pinsync_store::{FieldUpdate, StoredIdentifier, UserProfile};
+use pinsync_store::{FieldUpdate, StoredIdentifier, UserProfile, WorkspaceId};
 use serde_json::{Value, json};
 
 use super::users_track::{TrackRequest, parse_track_request};
@@ -35,15 +35,7 @@ async fn track(
         .collect();
     let summary = state.store.upsert_users(workspace, parsed.users).await?;
     metrics::counter!(pinsync_core::metrics::USERS_TRACKED_TOTAL).increment(processed as u64);
-    // After the commit, so the removal sees the stored consent. Queuing is idempotent: a
-    // repeated call (e.g. a client retrying after a failure here) queues nothing twice.
-    let consent_removals_queued = match (&state.pipeline, revoked.is_empty()) {
-        (Some(pipeline), false) => pipeline
-            .revoke_consent(workspace, revoked)
-            .await
-            .map_err(|pinsync_pipeline::PipelineError::Store(error)| ApiError::from(error))?,
-        _ => 0,
-    };
+    let consent_removals_queued = queue_consent_removals(&state, workspace, revoked).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -55,6 +47,24 @@ async fn track(
             "warnings": parsed.warnings,
         })),
     ))
+}
+
+/// Queues the consent removals of `revoked` (users whose `ad_tracking_enabled` a call set to
+/// false). Called after the commit, so the removal sees the stored consent; queuing is
+/// idempotent: a repeated call (e.g. a client retrying after a failure here) queues nothing
+/// twice. Answers how many removals were queued.
+pub(crate) async fn queue_consent_removals(
+    state: &AppState,
+    workspace: WorkspaceId,
+    revoked: Vec<String>,
+) -> Result<u64, ApiError> {
+    match (&state.pipeline, revoked.is_empty()) {
+        (Some(pipeline), false) => pipeline
+            .revoke_consent(workspace, revoked)
+            .await
+            .map_err(|pinsync_pipeline::PipelineError::Store(error)| ApiError::from(error)),
+        _ => Ok(0),
+    }
 }
 
 async fn profile(

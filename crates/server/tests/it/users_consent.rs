@@ -56,3 +56,48 @@ async fn tracking_ad_tracking_disabled_removes_the_user_from_the_audience_and_th
         "no raw identifier in the trace"
     );
 }
+
+/// `ad_tracking_enabled: false` arriving through bulk entry (NDJSON) or `trigger/send`
+/// revokes consent just as `users/track` does: the removal is queued once the entry has
+/// committed, and the user leaves the audience.
+#[tokio::test]
+async fn consent_revoked_through_bulk_entry_or_trigger_send_removes_the_user_too() {
+    let sync = spawn_sync_app().await;
+    sync.enter(1..=3).await;
+    sync.sync().await;
+    assert_eq!(sync.members(), hashes(1..=3));
+
+    let ndjson = "{\"external_user_id\":\"fan-1\",\"ad_tracking_enabled\":false}\n";
+    let response = sync
+        .app
+        .client
+        .post(
+            sync.app
+                .url(&format!("/api/v1/canvases/{}/entries", sync.canvas_id)),
+        )
+        .bearer_auth(&sync.app.api_key)
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+
+    let trigger = json!({
+        "canvas_id": sync.canvas_id,
+        "recipients": [{ "external_user_id": "fan-3", "attributes": { "ad_tracking_enabled": false } }]
+    });
+    let response = sync
+        .app
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/canvas/trigger/send",
+            trigger,
+        )
+        .await;
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+    let report = sync.pipeline().send_consent_removals().await.unwrap();
+    assert_eq!((report.requests, report.removed), (1, 2), "{report:?}");
+    assert_eq!(sync.members(), hashes([2]));
+}
