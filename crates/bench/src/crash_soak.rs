@@ -35,6 +35,10 @@ pub struct Options {
     /// Users per bulk-entry request; a request cut off by a kill is sent again whole.
     #[arg(long, default_value_t = 20_000)]
     request_users: u64,
+    /// Records per Pinterest request (pinsync's `pipeline.max_records_per_request`): smaller
+    /// batches mean more requests, so a short run still drains long enough for every kill.
+    #[arg(long, default_value_t = 1_900)]
+    records_per_request: usize,
     /// Give up (and fail) after this many seconds.
     #[arg(long, default_value_t = 1_800)]
     timeout_secs: u64,
@@ -125,6 +129,10 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         options.pinsync_bin.clone(),
         options.keep,
         setup::sandbox_config(),
+        vec![(
+            "PINSYNC_PIPELINE_MAX_RECORDS_PER_REQUEST".into(),
+            options.records_per_request.to_string(),
+        )],
     )
     .await?;
     let account = setup::AD_ACCOUNT;
@@ -192,6 +200,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         "scenario": "crash-soak",
         "seed": seed,
         "users": options.users,
+        "records_per_request": options.records_per_request,
         "kills": kills.len(),
         "kills_during_entry": phase_count(Phase::Entry),
         "kills_during_drain": phase_count(Phase::Drain),
@@ -213,7 +222,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
     soak.finish(figures, violation_count, &violations)
 }
 
-/// Kills pinsync `kills` times: while entry runs (up to half of them, after 0.1–4 s of uptime
+/// Kills pinsync `kills` times: while entry runs (up to half of them, after 0.05–1.5 s of uptime
 /// each, so some kills cut a request before its first chunk commits and some after), then while
 /// users are still pending (after 0.5–5 s), restarting it each time.
 async fn kill_repeatedly(
@@ -237,7 +246,7 @@ async fn kill_repeatedly(
             continue;
         }
         let uptime = match entering {
-            true => Duration::from_millis(rng.random_range(100..=4_000)),
+            true => Duration::from_millis(rng.random_range(50..=1_500)),
             false => Duration::from_millis(rng.random_range(500..=5_000)),
         };
         tokio::time::sleep(uptime).await;

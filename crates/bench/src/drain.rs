@@ -1,5 +1,7 @@
 //! `drain`: queue M users per connection, start the pipeline, and measure how fast it drains
-//! against the sandbox's real write limits (7/s and 400/min per user).
+//! against the sandbox's real write limits (7/s and 400/min per user). With
+//! `--database-url`, the PostgreSQL form over several instances runs instead
+//! (`drain_postgres`).
 
 use std::time::{Duration, Instant};
 
@@ -17,10 +19,34 @@ pub struct Options {
     /// Users queued per connection before the pipeline starts.
     #[arg(long, default_value_t = 500_000)]
     users: u64,
+    /// Run on PostgreSQL instead: real `pinsync serve` processes on a fresh database created
+    /// on this server (e.g. postgres://postgres@127.0.0.1:5432/postgres) and dropped after.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// With --database-url: how many `pinsync serve` instances share the connections.
+    #[arg(long, default_value_t = 2)]
+    instances: usize,
+    /// With --database-url: users per bulk-entry request.
+    #[arg(long, default_value_t = 50_000)]
+    request_users: u64,
+    /// With --database-url: the pinsync binary (default: `pinsync` next to this binary).
+    #[arg(long)]
+    pinsync_bin: Option<std::path::PathBuf>,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<Value> {
     ensure!(options.connections > 0, "--connections must be at least 1");
+    if let Some(database_url) = options.database_url {
+        return crate::drain_postgres::run(crate::drain_postgres::Options {
+            database_url,
+            instances: options.instances,
+            connections: options.connections,
+            users: options.users,
+            request_users: options.request_users,
+            pinsync_bin: options.pinsync_bin,
+        })
+        .await;
+    }
     let fixture = sync_fixture::start(options.connections, PipelineSettings::default()).await?;
     let queued_at = pinsync_store::now_millis() - 10_000;
     let chunk = 20_000;

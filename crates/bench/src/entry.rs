@@ -2,7 +2,8 @@
 //! /api/v1/canvases/{id}/entries`, streamed NDJSON over real HTTP) into an active Canvas whose
 //! first step is an audience-sync step, on SQLite with `synchronous=FULL`. Every user ends up
 //! durably handed to the sync pipeline (one sync item each) before the answer arrives.
-//! Goal: 50,000 users/s, peak RSS under 300 MB at 5 million users.
+//! Goal: 50,000 users/s, peak RSS under 300 MB at 5 million users. With `--database-url`,
+//! the PostgreSQL form with several instances runs instead (see `entry_postgres`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +30,19 @@ pub struct Options {
     /// Directory for the database (default: a temporary directory, removed afterwards).
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
+    /// Run on PostgreSQL instead: real `pinsync serve` processes on a fresh database created
+    /// on this server (e.g. postgres://postgres@127.0.0.1:5432/postgres) and dropped after.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// With --database-url: how many `pinsync serve` instances share the entry.
+    #[arg(long, default_value_t = 2)]
+    instances: usize,
+    /// With --database-url: users per bulk-entry request.
+    #[arg(long, default_value_t = 50_000)]
+    request_users: u64,
+    /// With --database-url: the pinsync binary (default: `pinsync` next to this binary).
+    #[arg(long)]
+    pinsync_bin: Option<std::path::PathBuf>,
 }
 
 /// The canvas: add every user to an existing audience by email or GAID, then exit.
@@ -75,6 +89,16 @@ fn peak_rss_mb() -> f64 {
 
 pub async fn run(options: Options) -> anyhow::Result<Value> {
     ensure!(options.users > 0, "--users must be at least 1");
+    if let Some(database_url) = options.database_url {
+        return crate::entry_postgres::run(crate::entry_postgres::Options {
+            database_url,
+            instances: options.instances,
+            users: options.users,
+            request_users: options.request_users,
+            pinsync_bin: options.pinsync_bin,
+        })
+        .await;
+    }
     let temp = tempfile::tempdir()?;
     let data_dir = options
         .data_dir

@@ -86,6 +86,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         options.pinsync_bin.clone(),
         options.keep,
         setup::sandbox_config(),
+        Vec::new(),
     )
     .await?;
     let (canvas_a, _, list_a) = launched_canvas(&soak, "fault soak").await?;

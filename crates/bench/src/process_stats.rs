@@ -4,7 +4,12 @@
 
 /// A `kB` field of `/proc/self/status` (e.g. `VmRSS`, `VmHWM`), in MB.
 fn status_mb(field: &str) -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status_mb_of("self", field)
+}
+
+/// A `kB` field of `/proc/<process>/status`, in MB (0 when unreadable).
+fn status_mb_of(process: &str, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     status
         .lines()
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
@@ -21,6 +26,11 @@ fn status_mb(field: &str) -> f64 {
 /// Resident set size now, in MB.
 pub fn rss_mb() -> f64 {
     status_mb("VmRSS")
+}
+
+/// Peak resident set size of another process (e.g. a `pinsync serve` child), in MB.
+pub fn peak_rss_mb_of(pid: u32) -> f64 {
+    status_mb_of(&pid.to_string(), "VmHWM")
 }
 
 /// Peak resident set size since start (or the last [`reset_peak_rss`]), in MB.

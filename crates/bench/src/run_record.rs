@@ -99,6 +99,24 @@ impl From<Value> for Outcome {
     }
 }
 
+/// A run's name when its scenario gave none: the scenario plus the figure that sets its
+/// variants apart (connections, users, instances), so that e.g. the 1- and 4-connection
+/// drains are kept side by side instead of one replacing the other.
+fn default_run_name(scenario: &str, summary: &Value) -> String {
+    let field = |key: &str| summary[key].as_u64().unwrap_or(0);
+    match scenario {
+        "drain" => format!("drain-{}", field("connections")),
+        "entry" => format!("entry-{}", field("users")),
+        "entry-postgres" => format!("entry-postgres-{}-{}", field("instances"), field("users")),
+        "drain-postgres" => format!(
+            "drain-postgres-{}x{}",
+            field("instances"),
+            field("connections")
+        ),
+        other => other.to_owned(),
+    }
+}
+
 /// The start of a run: when, where, and the command line.
 pub struct RunStart {
     started_at: String,
@@ -125,7 +143,9 @@ impl RunStart {
         let mut machine = self.machine;
         machine.load_end = load_average();
         RunRecord {
-            run: outcome.run.unwrap_or_else(|| scenario.clone()),
+            run: outcome
+                .run
+                .unwrap_or_else(|| default_run_name(&scenario, &outcome.summary)),
             scenario,
             started_at: self.started_at,
             command: self.command,
@@ -211,6 +231,22 @@ mod tests {
     use super::*;
     use crate::charts_line::Line;
     use serde_json::json;
+
+    #[test]
+    fn variants_of_a_scenario_get_runs_of_their_own() {
+        let drain = |connections| json!({"scenario": "drain", "connections": connections});
+        assert_eq!(default_run_name("drain", &drain(1)), "drain-1");
+        assert_eq!(default_run_name("drain", &drain(4)), "drain-4");
+        assert_eq!(
+            default_run_name("entry", &json!({"users": 5_000_000})),
+            "entry-5000000"
+        );
+        assert_eq!(
+            default_run_name("drain-postgres", &json!({"instances": 2, "connections": 4})),
+            "drain-postgres-2x4"
+        );
+        assert_eq!(default_run_name("hashing", &json!({})), "hashing");
+    }
 
     #[test]
     fn a_record_round_trips_through_its_file() {

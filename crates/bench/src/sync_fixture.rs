@@ -38,27 +38,24 @@ pub struct SyncFixture {
 }
 
 /// Ad account and user of connection `n`.
-fn account_id(n: usize) -> String {
+pub fn account_id(n: usize) -> String {
     format!("5497705737{:02}", 10 + n)
 }
 
-fn user_name(n: usize) -> String {
+pub fn user_name(n: usize) -> String {
     format!("bench-user-{n}")
 }
 
-pub async fn start(connections: usize, settings: PipelineSettings) -> anyhow::Result<SyncFixture> {
-    let mut config = SandboxConfig::default();
-    config.customer_lists.allow_empty_create = true;
-    config.users = (0..connections)
-        .map(|n| UserConfig {
+/// Seeds users `bench-user-<n>` for `range`, each the owner of its own ad account.
+pub fn add_bench_users(config: &mut SandboxConfig, range: std::ops::Range<usize>) {
+    for n in range {
+        config.users.push(UserConfig {
             id: format!("1099300727702430{n:03}"),
             username: user_name(n),
             account_type: "BUSINESS".into(),
             business_name: None,
-        })
-        .collect();
-    config.ad_accounts = (0..connections)
-        .map(|n| AdAccountConfig {
+        });
+        config.ad_accounts.push(AdAccountConfig {
             id: account_id(n),
             name: format!("Bench account {n}"),
             owner: user_name(n),
@@ -66,8 +63,16 @@ pub async fn start(connections: usize, settings: PipelineSettings) -> anyhow::Re
             currency: "USD".into(),
             time_zone: "UTC".into(),
             roles: BTreeMap::from([(user_name(n), "OWNER".to_owned())]),
-        })
-        .collect();
+        });
+    }
+}
+
+pub async fn start(connections: usize, settings: PipelineSettings) -> anyhow::Result<SyncFixture> {
+    let mut config = SandboxConfig::default();
+    config.customer_lists.allow_empty_create = true;
+    config.users.clear();
+    config.ad_accounts.clear();
+    add_bench_users(&mut config, 0..connections);
     let sandbox = Sandbox::spawn(config).await?;
     let app = sandbox.sandbox.seed().app;
     let client = PinterestClient::new(

@@ -36,6 +36,11 @@ impl Api {
         Ok(Self { base, key, http })
     }
 
+    /// The API key the calls are made with.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/api/v1{path}", self.base)
     }

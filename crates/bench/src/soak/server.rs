@@ -50,6 +50,8 @@ pub struct PinsyncProcess {
     log_path: PathBuf,
     child: Option<Child>,
     http: reqwest::Client,
+    /// Extra `PINSYNC_*` settings of every start, e.g. the pipeline's batch size.
+    pub env: Vec<(String, String)>,
     /// Processes started so far.
     pub starts: u32,
 }
@@ -71,12 +73,22 @@ impl PinsyncProcess {
             log_path: work_dir.join("pinsync.log"),
             child: None,
             http: reqwest::Client::new(),
+            env: Vec::new(),
             starts: 0,
         })
     }
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// The running process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
     }
 
     /// `http://127.0.0.1:PORT`
@@ -100,18 +112,25 @@ impl PinsyncProcess {
             .env("PINSYNC_PINTEREST_REDIRECT_URI", redirect)
             .env("PINSYNC_PINTEREST_API_BASE", &self.app.api_base)
             .env("PINSYNC_PINTEREST_OAUTH_URL", &self.app.oauth_url)
+            .envs(self.env.iter().map(|(name, value)| (name, value)))
             .stdin(Stdio::null());
         command
     }
 
     /// `pinsync admin create-key`: a new API key for the default workspace.
     pub async fn create_api_key(&self) -> anyhow::Result<String> {
-        let output = self
-            .command()
-            .args(["admin", "create-key"])
-            .stderr(Stdio::piped())
-            .output()
-            .await?;
+        self.create_api_key_in(None).await
+    }
+
+    /// `pinsync admin create-key [--workspace NAME]`: a new API key for that workspace
+    /// (created if new), or for the default one.
+    pub async fn create_api_key_in(&self, workspace: Option<&str>) -> anyhow::Result<String> {
+        let mut command = self.command();
+        command.args(["admin", "create-key"]);
+        if let Some(name) = workspace {
+            command.args(["--workspace", name]);
+        }
+        let output = command.stderr(Stdio::piped()).output().await?;
         ensure!(
             output.status.success(),
             "pinsync admin create-key failed: {}",

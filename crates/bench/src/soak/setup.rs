@@ -41,6 +41,7 @@ pub async fn start(
     binary: Option<PathBuf>,
     keep: bool,
     config: SandboxConfig,
+    server_env: Vec<(String, String)>,
 ) -> anyhow::Result<Soak> {
     let binary = locate_binary(binary)?;
     let sandbox = RecordedSandbox::start(config).await?;
@@ -53,6 +54,7 @@ pub async fn start(
     };
     let work = tempfile::Builder::new().prefix("pinsync-soak-").tempdir()?;
     let mut server = PinsyncProcess::new(binary, work.path(), app)?;
+    server.env = server_env;
     let key = server.create_api_key().await?;
     server.start().await?;
     let api = Arc::new(Api::new(server.base_url(), key)?);
@@ -71,6 +73,27 @@ pub async fn start(
         api,
         work,
     })
+}
+
+impl Soak {
+    /// Another `pinsync serve` with the first one's settings (on PostgreSQL, the same
+    /// database: a second instance) and its own port and work directory, started.
+    pub async fn start_another_instance(
+        &self,
+        work_dir: &std::path::Path,
+    ) -> anyhow::Result<PinsyncProcess> {
+        let seed = self.sandbox.sandbox.seed().app;
+        let app = PinterestApp {
+            client_id: seed.client_id,
+            client_secret: seed.client_secret,
+            api_base: self.sandbox.api_url(),
+            oauth_url: self.sandbox.oauth_url(),
+        };
+        let mut server = PinsyncProcess::new(self.server.binary().to_path_buf(), work_dir, app)?;
+        server.env = self.server.env.clone();
+        server.start().await?;
+        Ok(server)
+    }
 }
 
 /// Polls the Canvas's analytics until `users` entered and exited and nobody is pending or
