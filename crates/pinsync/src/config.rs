@@ -44,6 +44,8 @@ Sync pipeline (TOML table [pipeline]):
                                             partial batch is sent [5000]
   PINSYNC_PIPELINE_MAX_RECORDS_PER_REQUEST  pipeline.max_records_per_request = records in one
                                             customer-list PATCH, 1 to 1900 [1900]
+  PINSYNC_PIPELINE_DELIVER                  pipeline.deliver = false for an instance that only
+                                            serves the API and enters users [true]
   pipeline.retry_horizon_hours [13], pipeline.shutdown_grace_secs [30],
   pipeline.status_poll_interval_secs [600], pipeline.connection_lease_ttl_secs (PostgreSQL,
   2 to 10) [10] (TOML only)";
@@ -334,6 +336,13 @@ impl Config {
             config.pipeline.max_records_per_request = v.parse().with_context(|| {
                 format!("PINSYNC_PIPELINE_MAX_RECORDS_PER_REQUEST={v:?} is not a number of records")
             })?;
+        }
+        if let Some(v) = env("PINSYNC_PIPELINE_DELIVER") {
+            config.pipeline.deliver = match v.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => bail!("PINSYNC_PIPELINE_DELIVER={other:?} must be `true` or `false`"),
+            };
         }
         if let Some(listen) = overrides.listen {
             config.listen = listen;

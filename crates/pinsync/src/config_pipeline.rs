@@ -27,6 +27,10 @@ pub struct PipelineConfig {
     /// On PostgreSQL: how long an instance's lease on a connection lasts unless renewed, 2 to
     /// 10 s (the heartbeat is a third of it). Default 10 s.
     pub connection_lease_ttl_secs: u64,
+    /// Whether this instance sends to Pinterest. `false` makes an API-only instance (with
+    /// several instances on PostgreSQL: it enters users and serves the API and dashboard,
+    /// while the others deliver). Default true.
+    pub deliver: bool,
 }
 
 impl Default for PipelineConfig {
@@ -39,6 +43,7 @@ impl Default for PipelineConfig {
             shutdown_grace_secs: settings.shutdown_grace.as_secs(),
             status_poll_interval_secs: settings.status_poll_interval.as_secs(),
             connection_lease_ttl_secs: pinsync_pipeline::ownership::MAX_LEASE_TTL.as_secs(),
+            deliver: true,
         }
     }
 }

@@ -92,13 +92,28 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         pipeline_settings.worker_id = lease.holder.clone();
         pipeline_settings.ownership = pinsync_pipeline::Ownership::Leased(lease);
     }
-    let pipeline = pinsync_pipeline::spawn_background(
-        state.store.clone(),
-        pinterest.service.clone(),
-        pipeline_settings,
-    );
+    let running = if config.pipeline.deliver {
+        Some(pinsync_pipeline::spawn_background(
+            state.store.clone(),
+            pinterest.service.clone(),
+            pipeline_settings,
+        ))
+    } else {
+        tracing::info!(
+            "delivery is off on this instance (pipeline.deliver = false): it serves the API and enters users; instances that deliver send to Pinterest"
+        );
+        None
+    };
     // The API and the dashboard requeue through the very pipeline the loop runs.
-    let state = state.with_pipeline(pipeline.pipeline.clone());
+    let pipeline = match &running {
+        Some(running) => running.pipeline.clone(),
+        None => pinsync_pipeline::without_loop(
+            state.store.clone(),
+            pinterest.service.clone(),
+            config.pipeline.to_settings(),
+        ),
+    };
+    let state = state.with_pipeline(pipeline);
     let setup_link =
         pinsync_server::dashboard::passwords::setup_link_if_no_user(state.store.as_ref()).await?;
     let mut router = pinsync_server::router(state);
@@ -117,7 +132,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     eprintln!("{}", pinterest.description);
     pinsync_server::serve(listener, router, shutdown_signal()).await?;
     // Stop claiming sync batches; in-flight requests get the pipeline's shutdown grace.
-    pipeline.shutdown().await;
+    if let Some(running) = running {
+        running.shutdown().await;
+    }
     let _ = stop_background.send(true);
     let _ = background.await;
     let _ = stop_timers.send(true);

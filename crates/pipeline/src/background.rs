@@ -28,6 +28,18 @@ impl RunningPipeline {
     }
 }
 
+/// The pipeline over `store` and `service`'s connections, without its loop: for an instance
+/// that does not deliver (it still queues consent removals and requeues errored users, as
+/// data the delivering instances act on).
+pub fn without_loop(
+    store: Arc<dyn Store>,
+    service: Arc<ConnectionService>,
+    settings: PipelineSettings,
+) -> Pipeline {
+    let directory = Arc::new(ServiceDirectory::new(service));
+    Pipeline::new(store, directory, Arc::new(SystemClock), settings)
+}
+
 /// Starts the pipeline over `store`, sending through `service`'s connections.
 pub fn spawn_background(
     store: Arc<dyn Store>,
@@ -41,6 +53,9 @@ pub fn spawn_background(
     let running = pipeline.clone();
     let quiet = settings_quiet;
     let task = tokio::spawn(async move {
+        // Announce this instance at once (with several instances, its lease is what the
+        // others' fair share counts), then wait out the start quiet before any send.
+        running.renew_leases().await;
         let mut waiting = stopped.clone();
         tokio::select! {
             _ = tokio::time::sleep(quiet) => {}

@@ -152,13 +152,16 @@ impl Pipeline {
             self.send_group(partition, planned, &mut settlements, &mut report)
                 .await?;
         }
-        // What the ledger learns is written before the list's lock is released, so the next
-        // batch of this list plans against it; the attempts and completions go in the same
-        // transaction. Failed requests are settled after.
-        let (failed, finished): (Vec<Settlement>, Vec<Settlement>) =
+        // What the ledger learns is written, alone, before the list's lock is released, so
+        // the next batch of this list plans against it; the attempts and completions follow
+        // outside the lock, while that batch is already on its way. Should pinsync die in
+        // between, the items' claims lapse and they are planned again: the ledger then holds
+        // their records, so they finish as already members (or superseded) without a resend.
+        let (failed, mut finished): (Vec<Settlement>, Vec<Settlement>) =
             settlements.into_iter().partition(Settlement::is_failure);
-        self.settle(partition, finished, &mut report).await?;
+        self.write_ledger(partition, &mut finished).await?;
         drop(guard);
+        self.settle(partition, finished, &mut report).await?;
         self.settle(partition, failed, &mut report).await?;
         Ok(BatchResult::Worked(report))
     }

@@ -47,7 +47,7 @@ use pinsync_core::canvas::StepId;
 use pinsync_engine::Clock;
 use pinsync_store::{CanvasId, Store, StoreError, WorkspaceId};
 
-pub use background::{RunningPipeline, spawn_background};
+pub use background::{RunningPipeline, spawn_background, without_loop};
 pub use config::PipelineSettings;
 pub use consent::ConsentReport;
 pub use directory::{

@@ -55,9 +55,43 @@ impl Settlement {
     pub(crate) fn is_failure(&self) -> bool {
         matches!(self, Settlement::Failed { .. })
     }
+
+    /// Takes out what the ledger learns from this settlement.
+    fn take_ledger(&mut self) -> Vec<LedgerWrite> {
+        match self {
+            Settlement::Synced { ledger, .. } | Settlement::Settled { ledger, .. } => {
+                std::mem::take(ledger)
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Pipeline {
+    /// Writes (in one transaction) and takes out of `settlements` what the ledger learns
+    /// from them, so that they can be settled later without it.
+    pub(crate) async fn write_ledger(
+        &self,
+        partition: &Partition,
+        settlements: &mut [Settlement],
+    ) -> Result<(), PipelineError> {
+        let ledger: Vec<LedgerWrite> = settlements
+            .iter_mut()
+            .flat_map(Settlement::take_ledger)
+            .collect();
+        if ledger.is_empty() {
+            return Ok(());
+        }
+        let batch = BatchSettlement {
+            audience_id: partition.target.audience_id.clone(),
+            ledger,
+            now: self.now(),
+            ..BatchSettlement::default()
+        };
+        self.inner.store.settle_sync_batch(batch).await?;
+        Ok(())
+    }
+
     /// Applies a batch's settlements. Every outcome but a failed request (ledger changes,
     /// attempts, completions) is written in one store transaction; failed requests follow,
     /// each through the retry rules.
