@@ -43,6 +43,10 @@ pub struct Options {
     /// With --database-url: the pinsync binary (default: `pinsync` next to this binary).
     #[arg(long)]
     pinsync_bin: Option<std::path::PathBuf>,
+    /// With --database-url: the instances also deliver to the sandbox while users enter
+    /// (default: they only enter, as in the SQLite form, which runs no pipeline).
+    #[arg(long)]
+    deliver: bool,
 }
 
 /// The canvas: add every user to an existing audience by email or GAID, then exit.
@@ -96,6 +100,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
             users: options.users,
             request_users: options.request_users,
             pinsync_bin: options.pinsync_bin,
+            deliver: options.deliver,
         })
         .await;
     }

@@ -4,7 +4,9 @@
 //! users are split evenly among the instances, and each instance gets its share as bulk entry
 //! requests over HTTP, all instances at once. The rate counts every user entered and durably
 //! handed to the pipeline (the step's `entered` in the analytics), from the first request to
-//! the last answer. The pipelines drain to the sandbox meanwhile, as in production.
+//! the last answer. By default the instances do not deliver meanwhile
+//! (`PINSYNC_PIPELINE_DELIVER=false`, API-only instances; the SQLite form runs no pipeline
+//! either); with `--deliver` their pipelines drain to the sandbox during the entry.
 //! Goal (issue 8): 30,000 users/s with two instances on this 2-core machine.
 
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ pub struct Options {
     pub users: u64,
     pub request_users: u64,
     pub pinsync_bin: Option<PathBuf>,
+    /// Whether the instances deliver to the sandbox while users enter.
+    pub deliver: bool,
 }
 
 fn canvas_definition() -> Value {
@@ -112,7 +116,10 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
 
 async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(3_600);
-    let env = crate::entry_postgres::instance_env(url);
+    let mut env = instance_env(url);
+    if !options.deliver {
+        env.push(("PINSYNC_PIPELINE_DELIVER".to_owned(), "false".to_owned()));
+    }
     let mut soak = setup::start(
         options.pinsync_bin.clone(),
         false,
@@ -186,6 +193,7 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
     Ok(json!({
         "scenario": "entry-postgres",
         "instances": options.instances,
+        "deliver": options.deliver,
         "users": options.users,
         "seconds": (seconds * 100.0).round() / 100.0,
         "users_per_s": users_per_s.round(),

@@ -107,7 +107,16 @@ fn default_run_name(scenario: &str, summary: &Value) -> String {
     match scenario {
         "drain" => format!("drain-{}", field("connections")),
         "entry" => format!("entry-{}", field("users")),
-        "entry-postgres" => format!("entry-postgres-{}-{}", field("instances"), field("users")),
+        "crash-soak" | "fault-soak" => format!("{scenario}-{}", field("users")),
+        "entry-postgres" => format!(
+            "entry-postgres-{}-{}{}",
+            field("instances"),
+            field("users"),
+            match summary["deliver"].as_bool() {
+                Some(true) => "-delivering",
+                _ => "",
+            }
+        ),
         "drain-postgres" => format!(
             "drain-postgres-{}x{}",
             field("instances"),
