@@ -80,7 +80,7 @@ pub fn machine_cell(machine: &Machine) -> String {
         machine.load_start[0],
         machine.load_end[0],
         if busy {
-            " — **busy machine** (other builds running)"
+            " — **busy machine** (load above the core count at the start or the end: other work, or the scenario's own processes)"
         } else {
             " (quiet)"
         }
