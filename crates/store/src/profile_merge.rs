@@ -24,26 +24,47 @@ pub(crate) fn blank_profile(workspace: WorkspaceId, external_id: &str, now: i64)
 
 /// Applies one upsert to `profile`, stamping `updated_at`.
 pub(crate) fn apply_upsert(profile: &mut UserProfile, update: &UserUpsert, now: i64) {
-    apply_field(
-        &mut profile.email,
-        &update.email,
-        StoredIdentifier::missing(),
+    apply_fields(
+        ProfileFields {
+            email: &mut profile.email,
+            gaid: &mut profile.gaid,
+            idfa: &mut profile.idfa,
+            ad_tracking_enabled: &mut profile.ad_tracking_enabled,
+            attributes: &mut profile.attributes,
+        },
+        update,
     );
-    apply_field(&mut profile.gaid, &update.gaid, StoredIdentifier::missing());
-    apply_field(&mut profile.idfa, &update.idfa, StoredIdentifier::missing());
+    profile.updated_at = now;
+}
+
+/// The stored fields an upsert changes, wherever the caller keeps them (a [`UserProfile`], or
+/// the leaner profile the SQLite entry path carries).
+pub(crate) struct ProfileFields<'a> {
+    pub email: &'a mut StoredIdentifier,
+    pub gaid: &'a mut StoredIdentifier,
+    pub idfa: &'a mut StoredIdentifier,
+    pub ad_tracking_enabled: &'a mut bool,
+    pub attributes: &'a mut Map<String, serde_json::Value>,
+}
+
+/// Applies one upsert to `fields`. Answers whether the attributes changed.
+pub(crate) fn apply_fields(fields: ProfileFields<'_>, update: &UserUpsert) -> bool {
+    apply_field(fields.email, &update.email, StoredIdentifier::missing());
+    apply_field(fields.gaid, &update.gaid, StoredIdentifier::missing());
+    apply_field(fields.idfa, &update.idfa, StoredIdentifier::missing());
     apply_field(
-        &mut profile.ad_tracking_enabled,
+        fields.ad_tracking_enabled,
         &update.ad_tracking_enabled,
         true,
     );
     for (name, value) in &update.attributes {
         if value.is_null() {
-            profile.attributes.remove(name);
+            fields.attributes.remove(name);
         } else {
-            profile.attributes.insert(name.clone(), value.clone());
+            fields.attributes.insert(name.clone(), value.clone());
         }
     }
-    profile.updated_at = now;
+    !update.attributes.is_empty()
 }
 
 fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {

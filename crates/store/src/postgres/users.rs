@@ -9,12 +9,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{Map, Value};
-use sqlx::postgres::PgRow;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{PgConnection, PgExecutor, Row};
 
 use crate::error::StoreError;
 use crate::model::{StoredIdentifier, UpsertSummary, UserProfile, UserUpsert, WorkspaceId};
 use crate::profile_merge::{apply_upsert, blank_profile};
+
+/// A statement with its arguments, as `sqlx::query` builds it.
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
 
 const USER_COLUMNS: &str = "workspace_id, external_id, email_sha256, email_status, gaid_sha256,
     gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes, created_at, updated_at";
@@ -174,7 +177,7 @@ async fn insert_new<'p>(
     for profile in profiles {
         columns.push(profile);
     }
-    let created = sqlx::query_scalar(
+    let query = sqlx::query(
         "INSERT INTO users (workspace_id, external_id, email_sha256, email_status, gaid_sha256,
              gaid_status, idfa_sha256, idfa_status, ad_tracking_enabled, attributes,
              created_at, updated_at)
@@ -189,21 +192,15 @@ async fn insert_new<'p>(
          ON CONFLICT (workspace_id, external_id) DO NOTHING
          RETURNING external_id",
     )
-    .bind(workspace.0)
-    .bind(columns.external_id)
-    .bind(columns.email_sha256)
-    .bind(columns.email_status)
-    .bind(columns.gaid_sha256)
-    .bind(columns.gaid_status)
-    .bind(columns.idfa_sha256)
-    .bind(columns.idfa_status)
-    .bind(columns.ad_tracking_enabled)
-    .bind(columns.attributes)
-    .bind(columns.updated_at)
-    .bind(now)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(created.into_iter().collect())
+    .bind(workspace.0);
+    let rows = columns
+        .bind_to(query)
+        .bind(now)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<String, _>(0).map_err(StoreError::from))
+        .collect()
 }
 
 /// Writes the profiles' fields over their (locked) rows in one statement.
@@ -216,7 +213,7 @@ async fn write_profiles<'p>(
     for profile in profiles {
         columns.push(profile);
     }
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE users AS u SET
              email_sha256 = t.email_sha256, email_status = t.email_status,
              gaid_sha256 = t.gaid_sha256, gaid_status = t.gaid_status,
@@ -229,19 +226,8 @@ async fn write_profiles<'p>(
                   idfa_sha256, idfa_status, ad_tracking_enabled, attributes, updated_at)
          WHERE u.workspace_id = $1 AND u.external_id = t.external_id",
     )
-    .bind(workspace.0)
-    .bind(columns.external_id)
-    .bind(columns.email_sha256)
-    .bind(columns.email_status)
-    .bind(columns.gaid_sha256)
-    .bind(columns.gaid_status)
-    .bind(columns.idfa_sha256)
-    .bind(columns.idfa_status)
-    .bind(columns.ad_tracking_enabled)
-    .bind(columns.attributes)
-    .bind(columns.updated_at)
-    .execute(&mut *conn)
-    .await?;
+    .bind(workspace.0);
+    columns.bind_to(query).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -261,6 +247,22 @@ struct ProfileColumns {
 }
 
 impl ProfileColumns {
+    /// Binds the columns as `$2` to `$11` (`$1` is the workspace), in the order both the
+    /// insert and the update list them.
+    fn bind_to(self, query: PgQuery<'_>) -> PgQuery<'_> {
+        query
+            .bind(self.external_id)
+            .bind(self.email_sha256)
+            .bind(self.email_status)
+            .bind(self.gaid_sha256)
+            .bind(self.gaid_status)
+            .bind(self.idfa_sha256)
+            .bind(self.idfa_status)
+            .bind(self.ad_tracking_enabled)
+            .bind(self.attributes)
+            .bind(self.updated_at)
+    }
+
     fn push(&mut self, profile: &UserProfile) {
         self.external_id.push(profile.external_id.clone());
         self.email_sha256.push(profile.email.sha256.clone());

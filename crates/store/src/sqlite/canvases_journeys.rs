@@ -16,7 +16,8 @@ use crate::canvas_model::{
     CanvasId, CanvasRecord, CanvasStatus, EntryCandidate, EntryReport, EntryResult, TimerReport,
 };
 use crate::error::StoreError;
-use crate::model::{FieldUpdate, StoredIdentifier, UserProfile, UserUpsert, WorkspaceId};
+use crate::model::{StoredIdentifier, UserProfile, UserUpsert, WorkspaceId};
+use crate::profile_merge::{ProfileFields, apply_fields};
 
 const SELECT_PROFILE: &str = "SELECT email_sha256, email_status, gaid_sha256, gaid_status,
         idfa_sha256, idfa_status, ad_tracking_enabled, attributes, created_at, updated_at
@@ -92,14 +93,6 @@ fn load_profile(
     Ok(Some((profile, attributes)))
 }
 
-fn apply_field<T: Clone>(stored: &mut T, update: &FieldUpdate<T>, cleared: T) {
-    match update {
-        FieldUpdate::Keep => {}
-        FieldUpdate::Clear => *stored = cleared,
-        FieldUpdate::Set(value) => *stored = value.clone(),
-    }
-}
-
 /// The statements entering a user runs, prepared once per transaction rather than looked up
 /// in the statement cache for every user.
 struct EntryStatements<'tx> {
@@ -156,26 +149,14 @@ fn upsert_profile(
     let created = existing.is_none();
     let (mut profile, mut attributes_text) =
         existing.unwrap_or_else(|| (Profile::blank(), "{}".to_owned()));
-    apply_field(
-        &mut profile.email,
-        &update.email,
-        StoredIdentifier::missing(),
-    );
-    apply_field(&mut profile.gaid, &update.gaid, StoredIdentifier::missing());
-    apply_field(&mut profile.idfa, &update.idfa, StoredIdentifier::missing());
-    apply_field(
-        &mut profile.ad_tracking_enabled,
-        &update.ad_tracking_enabled,
-        true,
-    );
-    if !update.attributes.is_empty() {
-        for (name, value) in &update.attributes {
-            if value.is_null() {
-                profile.attributes.remove(name);
-            } else {
-                profile.attributes.insert(name.clone(), value.clone());
-            }
-        }
+    let fields = ProfileFields {
+        email: &mut profile.email,
+        gaid: &mut profile.gaid,
+        idfa: &mut profile.idfa,
+        ad_tracking_enabled: &mut profile.ad_tracking_enabled,
+        attributes: &mut profile.attributes,
+    };
+    if apply_fields(fields, update) {
         attributes_text = serde_json::to_string(&profile.attributes)
             .map_err(|e| StoreError::Database(format!("cannot encode user attributes: {e}")))?;
     }
