@@ -92,26 +92,25 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         pipeline_settings.worker_id = lease.holder.clone();
         pipeline_settings.ownership = pinsync_pipeline::Ownership::Leased(lease);
     }
-    let running = if config.pipeline.deliver {
-        Some(pinsync_pipeline::spawn_background(
+    // The API and the dashboard requeue through the very pipeline the loop runs (or, on an
+    // instance that does not deliver, through one without a loop).
+    let (pipeline, running) = if config.pipeline.deliver {
+        let running = pinsync_pipeline::spawn_background(
             state.store.clone(),
             pinterest.service.clone(),
             pipeline_settings,
-        ))
+        );
+        (running.pipeline.clone(), Some(running))
     } else {
         tracing::info!(
             "delivery is off on this instance (pipeline.deliver = false): it serves the API and enters users; instances that deliver send to Pinterest"
         );
-        None
-    };
-    // The API and the dashboard requeue through the very pipeline the loop runs.
-    let pipeline = match &running {
-        Some(running) => running.pipeline.clone(),
-        None => pinsync_pipeline::without_loop(
+        let pipeline = pinsync_pipeline::without_loop(
             state.store.clone(),
             pinterest.service.clone(),
-            config.pipeline.to_settings(),
-        ),
+            pipeline_settings,
+        );
+        (pipeline, None)
     };
     let state = state.with_pipeline(pipeline);
     let setup_link =
