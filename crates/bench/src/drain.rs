@@ -19,33 +19,15 @@ pub struct Options {
     /// Users queued per connection before the pipeline starts.
     #[arg(long, default_value_t = 500_000)]
     users: u64,
-    /// Run on PostgreSQL instead: real `pinsync serve` processes on a fresh database created
-    /// on this server (e.g. postgres://postgres@127.0.0.1:5432/postgres) and dropped after.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// With --database-url: how many `pinsync serve` instances share the connections.
-    #[arg(long, default_value_t = 2)]
-    instances: usize,
-    /// With --database-url: users per bulk-entry request.
-    #[arg(long, default_value_t = 50_000)]
-    request_users: u64,
-    /// With --database-url: the pinsync binary (default: `pinsync` next to this binary).
-    #[arg(long)]
-    pinsync_bin: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    postgres: crate::entry_postgres::PostgresRun,
 }
 
 pub async fn run(options: Options) -> anyhow::Result<Value> {
     ensure!(options.connections > 0, "--connections must be at least 1");
-    if let Some(database_url) = options.database_url {
-        return crate::drain_postgres::run(crate::drain_postgres::Options {
-            database_url,
-            instances: options.instances,
-            connections: options.connections,
-            users: options.users,
-            request_users: options.request_users,
-            pinsync_bin: options.pinsync_bin,
-        })
-        .await;
+    if options.postgres.database_url.is_some() {
+        return crate::drain_postgres::run(options.postgres, options.connections, options.users)
+            .await;
     }
     let fixture = sync_fixture::start(options.connections, PipelineSettings::default()).await?;
     let queued_at = pinsync_store::now_millis() - 10_000;
@@ -87,13 +69,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
     let limit_records_per_s = RECORDS_PER_REQUEST * allowed * options.connections as f64;
     let limits = fixture.sandbox.sandbox.rate_limits();
     let users = fixture.user_stats();
-    let over_limit_windows = users
-        .iter()
-        .filter(|u| {
-            u.max_in_1s > u64::from(limits.ads_write_per_second)
-                || u.max_in_60s > u64::from(limits.ads_write_per_minute)
-        })
-        .count();
+    let over_limit_windows = sync_fixture::over_limit_windows(&users, &limits);
     let http_429: u64 = users.iter().map(|u| u.rate_limited).sum();
     Ok(json!({
         "scenario": "drain",

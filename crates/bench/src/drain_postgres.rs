@@ -14,14 +14,13 @@
 //! 429s; each instance's `/metrics` says how many connections it owned.
 //! Goal (issue 8): at least 97% of the limit per token with the work spread over instances.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use serde_json::{Value, json};
 
-use crate::entry_postgres::{create_database, drop_database};
+use crate::entry_postgres::{PostgresRun, create_database, drop_database};
 use crate::soak::api::Api;
 use crate::soak::entry::enter_all;
 use crate::soak::population::Population;
@@ -29,19 +28,11 @@ use crate::soak::sandbox::Kind;
 use crate::soak::server::PinsyncProcess;
 use crate::soak::setup;
 use crate::sync_fixture::{
-    RECORDS_PER_REQUEST, account_id, add_bench_users, allowed_requests_per_second, user_name,
+    RECORDS_PER_REQUEST, account_id, add_bench_users, allowed_requests_per_second,
+    over_limit_windows, user_name,
 };
 
 const STEP: &str = "add";
-
-pub struct Options {
-    pub database_url: String,
-    pub instances: usize,
-    pub connections: usize,
-    pub users: u64,
-    pub request_users: u64,
-    pub pinsync_bin: Option<PathBuf>,
-}
 
 /// One Pinterest connection with its Canvas.
 struct Tenant {
@@ -63,12 +54,15 @@ fn canvas_definition(account: &str) -> Value {
     })
 }
 
-pub async fn run(options: Options) -> anyhow::Result<Value> {
-    ensure!(options.instances >= 1, "--instances must be at least 1");
-    ensure!(options.connections >= 1, "--connections must be at least 1");
-    let (database, url) = create_database(&options.database_url).await?;
-    let outcome = measure(&options, &url).await;
-    if let Err(error) = drop_database(&options.database_url, &database).await {
+/// Drains `users` users on each of `connections` connections through `run.instances`
+/// instances.
+pub async fn run(run: PostgresRun, connections: usize, users: u64) -> anyhow::Result<Value> {
+    ensure!(run.instances >= 1, "--instances must be at least 1");
+    ensure!(connections >= 1, "--connections must be at least 1");
+    let server = run.server_url()?.to_owned();
+    let (database, url) = create_database(&server).await?;
+    let outcome = measure(&run, connections, users, &url).await;
+    if let Err(error) = drop_database(&server, &database).await {
         eprintln!("drain: could not drop the database {database}: {error:#}");
     }
     outcome
@@ -94,17 +88,22 @@ async fn connections_owned(base_url: &str) -> anyhow::Result<u64> {
         .map_or(0, |value| value as u64))
 }
 
-async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
+async fn measure(
+    options: &PostgresRun,
+    connections: usize,
+    users: u64,
+    url: &str,
+) -> anyhow::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(3_600);
     let mut config = setup::sandbox_config();
-    add_bench_users(&mut config, 1..options.connections);
+    add_bench_users(&mut config, 1..connections);
     // Phase 1: every instance serves the API and enters users, none delivers.
     let mut env = crate::entry_postgres::instance_env(url);
     env.push(("PINSYNC_PIPELINE_DELIVER".to_owned(), "false".to_owned()));
     let mut soak = setup::start(options.pinsync_bin.clone(), false, config, env).await?;
 
     let mut tenants = vec![tenant(soak.api.clone(), setup::AD_ACCOUNT).await?];
-    for n in 1..options.connections {
+    for n in 1..connections {
         let key = soak
             .server
             .create_api_key_in(Some(&format!("bench-{n}")))
@@ -133,7 +132,7 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
             bases[n % bases.len()].clone(),
             tenant.api.key().to_owned(),
         )?);
-        let population = Population::new("pg-drain", 0..options.users);
+        let population = Population::new("pg-drain", 0..users);
         sending.push(tokio::spawn(enter_all(
             api,
             tenant.canvas.clone(),
@@ -145,10 +144,10 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
     for task in sending {
         let totals = task.await??;
         ensure!(
-            totals.entered == options.users,
+            totals.entered == users,
             "only {} of {} users entered",
             totals.entered,
-            options.users
+            users
         );
     }
     let entry_s = entry_started.elapsed().as_secs_f64();
@@ -173,7 +172,7 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
             let analytics = tenant.api.analytics(&tenant.canvas).await?;
             if analytics.unfinished() == 0 {
                 ensure!(
-                    analytics.steps[STEP]["synced"].as_u64() == Some(options.users),
+                    analytics.steps[STEP]["synced"].as_u64() == Some(users),
                     "not every user was synced: {}",
                     analytics.json
                 );
@@ -215,7 +214,7 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
         let last = *writes.last().context("no write reached the list")?;
         // From the restart to the last write: start-up, lease taking and the whole drain.
         let seconds = (last - restarted).as_secs_f64();
-        let records_per_s = options.users as f64 / seconds;
+        let records_per_s = users as f64 / seconds;
         let ratio = records_per_s / limit_records_per_s;
         worst_ratio = worst_ratio.min(ratio);
         // The steady rate once sending: requests after the first, over the time they took.
@@ -233,26 +232,20 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
             "steady_ratio_from_first_write": (steady * 1000.0).round() / 1000.0,
         }));
     }
-    let over_limit_windows = stats
-        .iter()
-        .filter(|u| {
-            u.max_in_1s > u64::from(limits.ads_write_per_second)
-                || u.max_in_60s > u64::from(limits.ads_write_per_minute)
-        })
-        .count();
+    let over_limit_windows = over_limit_windows(&stats, &limits);
     let http_429: u64 = stats.iter().map(|u| u.rate_limited).sum();
     eprintln!(
         "drained {} users on {} connections through {} instances: worst token at {:.3} of its limit; connections owned per instance {owned:?}",
-        options.users * options.connections as u64,
-        options.connections,
+        users * connections as u64,
+        connections,
         options.instances,
         worst_ratio
     );
     Ok(json!({
         "scenario": "drain-postgres",
         "instances": options.instances,
-        "connections": options.connections,
-        "users_per_connection": options.users,
+        "connections": connections,
+        "users_per_connection": users,
         "entry_s": round(entry_s),
         "drain_s": round(drain_s),
         "limit_records_per_s": limit_records_per_s.round(),

@@ -30,19 +30,8 @@ pub struct Options {
     /// Directory for the database (default: a temporary directory, removed afterwards).
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
-    /// Run on PostgreSQL instead: real `pinsync serve` processes on a fresh database created
-    /// on this server (e.g. postgres://postgres@127.0.0.1:5432/postgres) and dropped after.
-    #[arg(long)]
-    database_url: Option<String>,
-    /// With --database-url: how many `pinsync serve` instances share the entry.
-    #[arg(long, default_value_t = 2)]
-    instances: usize,
-    /// With --database-url: users per bulk-entry request.
-    #[arg(long, default_value_t = 50_000)]
-    request_users: u64,
-    /// With --database-url: the pinsync binary (default: `pinsync` next to this binary).
-    #[arg(long)]
-    pinsync_bin: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    postgres: crate::entry_postgres::PostgresRun,
     /// With --database-url: the instances also deliver to the sandbox while users enter
     /// (default: they only enter, as in the SQLite form, which runs no pipeline).
     #[arg(long)]
@@ -75,34 +64,10 @@ fn ndjson_lines(first: u64, count: u64) -> Bytes {
     Bytes::from(text)
 }
 
-/// The peak resident set size of this process (server and client), in MB.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 pub async fn run(options: Options) -> anyhow::Result<Value> {
     ensure!(options.users > 0, "--users must be at least 1");
-    if let Some(database_url) = options.database_url {
-        return crate::entry_postgres::run(crate::entry_postgres::Options {
-            database_url,
-            instances: options.instances,
-            users: options.users,
-            request_users: options.request_users,
-            pinsync_bin: options.pinsync_bin,
-            deliver: options.deliver,
-        })
-        .await;
+    if options.postgres.database_url.is_some() {
+        return crate::entry_postgres::run(options.postgres, options.users, options.deliver).await;
     }
     let temp = tempfile::tempdir()?;
     let data_dir = options
@@ -201,7 +166,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         "users_per_s": users_per_s.round(),
         "goal_users_per_s": GOAL_USERS_PER_S,
         "sync_items_pending": pending,
-        "peak_rss_mb": (peak_rss_mb() * 10.0).round() / 10.0,
+        "peak_rss_mb": (crate::process_stats::peak_rss_mb() * 10.0).round() / 10.0,
         "chunk_users": options.chunk_users,
     }))
 }

@@ -26,15 +26,31 @@ use crate::soak::setup;
 const GOAL_USERS_PER_S: f64 = 30_000.0;
 const STEP: &str = "add";
 
-/// What the scenario needs beyond the SQLite `entry` options.
-pub struct Options {
-    pub database_url: String,
+/// The options of a scenario's PostgreSQL form (`entry`, `drain`), shared by both.
+#[derive(clap::Args)]
+pub struct PostgresRun {
+    /// Run on PostgreSQL instead: real `pinsync serve` processes on a fresh database created
+    /// on this server (e.g. postgres://postgres@127.0.0.1:5432/postgres) and dropped after.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// With --database-url: how many `pinsync serve` instances share the work.
+    #[arg(long, default_value_t = 2)]
     pub instances: usize,
-    pub users: u64,
+    /// With --database-url: users per bulk-entry request.
+    #[arg(long, default_value_t = 50_000)]
     pub request_users: u64,
+    /// With --database-url: the pinsync binary (default: `pinsync` next to this binary).
+    #[arg(long)]
     pub pinsync_bin: Option<PathBuf>,
-    /// Whether the instances deliver to the sandbox while users enter.
-    pub deliver: bool,
+}
+
+impl PostgresRun {
+    /// The server URL given with --database-url.
+    pub fn server_url(&self) -> anyhow::Result<&str> {
+        self.database_url
+            .as_deref()
+            .context("the PostgreSQL form needs --database-url")
+    }
 }
 
 fn canvas_definition() -> Value {
@@ -103,21 +119,29 @@ fn redacted(url: &str) -> String {
     }
 }
 
-pub async fn run(options: Options) -> anyhow::Result<Value> {
-    ensure!(options.instances >= 1, "--instances must be at least 1");
-    ensure!(options.users > 0, "--users must be at least 1");
-    let (database, url) = create_database(&options.database_url).await?;
-    let outcome = measure(&options, &url).await;
-    if let Err(error) = drop_database(&options.database_url, &database).await {
+/// Enters `users` through `run.instances` instances; with `deliver`, they also send to the
+/// sandbox meanwhile.
+pub async fn run(run: PostgresRun, users: u64, deliver: bool) -> anyhow::Result<Value> {
+    ensure!(run.instances >= 1, "--instances must be at least 1");
+    ensure!(users > 0, "--users must be at least 1");
+    let server = run.server_url()?.to_owned();
+    let (database, url) = create_database(&server).await?;
+    let outcome = measure(&run, users, deliver, &url).await;
+    if let Err(error) = drop_database(&server, &database).await {
         eprintln!("entry: could not drop the database {database}: {error:#}");
     }
     outcome
 }
 
-async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
+async fn measure(
+    options: &PostgresRun,
+    users: u64,
+    deliver: bool,
+    url: &str,
+) -> anyhow::Result<Value> {
     let deadline = Instant::now() + Duration::from_secs(3_600);
     let mut env = instance_env(url);
-    if !options.deliver {
+    if !deliver {
         env.push(("PINSYNC_PIPELINE_DELIVER".to_owned(), "false".to_owned()));
     }
     let mut soak = setup::start(
@@ -147,12 +171,12 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
     }
 
     // Each instance gets one contiguous share of the population.
-    let share = options.users.div_ceil(options.instances as u64);
+    let share = users.div_ceil(options.instances as u64);
     let started = Instant::now();
     let mut sending = Vec::new();
     for (i, api) in apis.iter().enumerate() {
         let first = i as u64 * share;
-        let last = (first + share).min(options.users);
+        let last = (first + share).min(users);
         let population = Population::new("pg-entry", first..last);
         sending.push(tokio::spawn(enter_all(
             api.clone(),
@@ -173,9 +197,9 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
     let step = &analytics.steps[STEP];
     let handed_over = step["entered"].as_u64().unwrap_or(0);
     ensure!(
-        entered == options.users && handed_over == options.users,
+        entered == users && handed_over == users,
         "{entered} users acknowledged and {handed_over} entered the step, of {}",
-        options.users
+        users
     );
     let mut peak_rss = vec![soak.server.pid().map_or(0.0, peak_rss_mb_of)];
     peak_rss.extend(others.iter().map(|o| o.pid().map_or(0.0, peak_rss_mb_of)));
@@ -184,17 +208,17 @@ async fn measure(options: &Options, url: &str) -> anyhow::Result<Value> {
     }
     soak.server.stop().await?;
 
-    let users_per_s = options.users as f64 / seconds;
+    let users_per_s = users as f64 / seconds;
     eprintln!(
         "entered {} users through {} instances on PostgreSQL in {seconds:.2}s: {users_per_s:.0} users/s (goal {GOAL_USERS_PER_S:.0})",
-        options.users, options.instances
+        users, options.instances
     );
     let round = |value: f64| (value * 10.0).round() / 10.0;
     Ok(json!({
         "scenario": "entry-postgres",
         "instances": options.instances,
-        "deliver": options.deliver,
-        "users": options.users,
+        "deliver": deliver,
+        "users": users,
         "seconds": (seconds * 100.0).round() / 100.0,
         "users_per_s": users_per_s.round(),
         "goal_users_per_s": GOAL_USERS_PER_S,

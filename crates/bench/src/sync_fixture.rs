@@ -230,3 +230,18 @@ pub fn allowed_requests_per_second(sandbox: &Sandbox) -> f64 {
     let per_minute = f64::from(limits.ads_write_per_minute) / 60.0;
     per_second.min(per_minute)
 }
+
+/// How many tokens went over a write window (1 s or 60 s) of the sandbox's limits, by the
+/// sandbox's own per-token statistics.
+pub fn over_limit_windows(
+    stats: &[WindowStats],
+    limits: &pinsync_sandbox::RateLimitConfig,
+) -> usize {
+    stats
+        .iter()
+        .filter(|u| {
+            u.max_in_1s > u64::from(limits.ads_write_per_second)
+                || u.max_in_60s > u64::from(limits.ads_write_per_minute)
+        })
+        .count()
+}
