@@ -61,9 +61,21 @@ fuzz_target!(|json: &str| {
     assert_eq!(reparsed, canvas, "the JSON round trip changed the Canvas");
     assert_eq!(reparsed.validate(), problems);
 
-    for step in &canvas.steps {
+    for (index, step) in canvas.steps.iter().enumerate() {
+        // An id names its first step; a later step with the same id is a duplicate that
+        // validation must report, and `next_steps` follows the first one.
+        let named = canvas.step(&step.id).expect("a listed step's id resolves");
+        if !std::ptr::eq(named, step) {
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.code == ProblemCode::DuplicateStepId),
+                "step {index} repeats id {:?} without a duplicate_step_id problem",
+                step.id
+            );
+        }
         for next in canvas.next_steps(&step.id) {
-            assert!(step.successor_ids().contains(&&next.id));
+            assert!(named.successor_ids().contains(&&next.id));
         }
         if let Some(sync) = step.as_audience_sync() {
             let _ = canvas.resolve_audience(sync);
