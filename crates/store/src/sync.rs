@@ -6,7 +6,7 @@
 //! **Invariant:** a claim is a lease. A worker that dies keeps nothing: once `locked_until`
 //! passes, the items are due again and another claim takes them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use pinsync_core::canvas::{StepId, SyncAction};
@@ -112,6 +112,71 @@ impl BatchSettlement {
     pub fn is_empty(&self) -> bool {
         self.ledger.is_empty() && self.attempts.is_empty() && self.completions.is_empty()
     }
+
+    /// Splits the attempts for writing: the last attempt of an item completed here (and not
+    /// rescheduled) is logged as the item is deleted, without first updating the row that is
+    /// about to go; every other attempt is logged first, in order. Both backends write a
+    /// settlement this way.
+    pub(crate) fn split_attempts(&self) -> SplitAttempts<'_> {
+        let completing: HashSet<SyncItemId> = self.completions.iter().map(|(id, _)| *id).collect();
+        let mut last_attempt: HashMap<SyncItemId, usize> = HashMap::new();
+        for (index, attempt) in self.attempts.iter().enumerate() {
+            for id in &attempt.item_ids {
+                last_attempt.insert(*id, index);
+            }
+        }
+        let mut split = SplitAttempts {
+            logged_first: Vec::new(),
+            finishing: HashMap::new(),
+        };
+        for (index, attempt) in self.attempts.iter().enumerate() {
+            let mut logged_now = Vec::new();
+            for id in &attempt.item_ids {
+                let finishes = attempt.retry_at.is_none()
+                    && completing.contains(id)
+                    && last_attempt.get(id) == Some(&index);
+                if finishes {
+                    split.finishing.insert(
+                        *id,
+                        FinalAttempt {
+                            request_id: attempt.request_id.as_deref(),
+                            outcome: &attempt.outcome,
+                            reason: attempt.reason.map(|reason| reason.as_str()),
+                            at: attempt.now,
+                        },
+                    );
+                } else {
+                    logged_now.push(*id);
+                }
+            }
+            if !logged_now.is_empty() {
+                split.logged_first.push(AttemptRecord {
+                    item_ids: logged_now,
+                    ..attempt.clone()
+                });
+            }
+        }
+        split
+    }
+}
+
+/// A settlement's attempts as a backend writes them ([`BatchSettlement::split_attempts`]).
+#[derive(Debug)]
+pub(crate) struct SplitAttempts<'a> {
+    /// Logged before the completions, in order, each with its own retry time.
+    pub logged_first: Vec<AttemptRecord>,
+    /// Per completed item, the attempt that finished it.
+    pub finishing: HashMap<SyncItemId, FinalAttempt<'a>>,
+}
+
+/// The attempt that finished an item, logged for the trace as the item is deleted: its number
+/// is the item's stored attempt count plus one, so the item's row is not updated first.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FinalAttempt<'a> {
+    pub request_id: Option<&'a str>,
+    pub outcome: &'a str,
+    pub reason: Option<&'static str>,
+    pub at: i64,
 }
 
 /// One attempt as the user's trace shows it.

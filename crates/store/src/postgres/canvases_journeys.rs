@@ -460,11 +460,16 @@ pub(super) async fn advance_due(
 }
 
 pub(super) async fn next_wake_at(conn: &mut PgConnection) -> Result<Option<i64>, StoreError> {
+    // Written as the first of `journeys_due` in order, which the planner reads as a walk of
+    // that partial index: as MIN over a join, with stale statistics after a bulk entry, it
+    // read every journey of each active Canvas instead (30 to 170 ms per call).
     let next: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(j.wake_at) FROM journeys j JOIN canvases c ON c.id = j.canvas_id
-         WHERE j.wake_at IS NOT NULL AND c.status = 'active'",
+        "SELECT j.wake_at FROM journeys j
+         WHERE j.wake_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM canvases c WHERE c.id = j.canvas_id AND c.status = 'active')
+         ORDER BY j.wake_at LIMIT 1",
     )
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?;
     Ok(next)
 }

@@ -1,7 +1,9 @@
 //! Sync items on PostgreSQL: the durable hand-over from audience-sync steps to the sync
 //! pipeline, and their completion, which moves `pending` to the outcome in the same
 //! transaction. Completion deletes the items first (`DELETE … RETURNING`): of two instances
-//! completing one item at once, only the one whose delete found the row counts it.
+//! completing one item at once, only the one whose delete found the row counts it. A batch's
+//! finishing attempts are logged from the deleted rows, so its items are never updated just
+//! before they go.
 
 use std::collections::HashMap;
 
@@ -15,6 +17,7 @@ use super::counters::CounterDeltas;
 use crate::canvas_model::{CanvasId, CompletionReport, SyncItem, SyncItemId, SyncOutcome};
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
+use crate::sync::FinalAttempt;
 
 /// The stored action's meaning.
 pub(in crate::postgres) fn parse_action(action: &str) -> Result<SyncAction, StoreError> {
@@ -98,6 +101,72 @@ pub(in crate::postgres) async fn complete(
     outcomes: &[(SyncItemId, SyncOutcome)],
     now: i64,
 ) -> Result<CompletionReport, StoreError> {
+    complete_logging_attempts(conn, outcomes, &HashMap::new(), now).await
+}
+
+/// The finishing attempts of deleted items, as columns of one `sync_attempts` insert.
+#[derive(Default)]
+struct AttemptLog<'a> {
+    item_ids: Vec<i64>,
+    journeys: Vec<i64>,
+    seqs: Vec<i64>,
+    numbers: Vec<i64>,
+    request_ids: Vec<Option<&'a str>>,
+    outcomes: Vec<&'a str>,
+    reasons: Vec<Option<&'static str>>,
+    at: Vec<i64>,
+}
+
+impl<'a> AttemptLog<'a> {
+    fn push(&mut self, id: i64, item: &Finished, number: i64, attempt: &FinalAttempt<'a>) {
+        self.item_ids.push(id);
+        self.journeys.push(item.journey);
+        self.seqs.push(item.seq);
+        self.numbers.push(number);
+        self.request_ids.push(attempt.request_id);
+        self.outcomes.push(attempt.outcome);
+        self.reasons.push(attempt.reason);
+        self.at.push(attempt.at);
+    }
+
+    async fn write(self, conn: &mut PgConnection) -> Result<(), StoreError> {
+        if self.item_ids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO sync_attempts (item_id, journey_id, visit_seq, attempt, request_id,
+                 outcome, reason, at)
+             SELECT t.item_id, t.journey_id, t.visit_seq, t.attempt, t.request_id, t.outcome,
+                 t.reason, t.at
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
+                         $6::text[], $7::text[], $8::bigint[]) WITH ORDINALITY
+                 AS t(item_id, journey_id, visit_seq, attempt, request_id, outcome, reason, at, n)
+             ORDER BY t.n",
+        )
+        .bind(self.item_ids)
+        .bind(self.journeys)
+        .bind(self.seqs)
+        .bind(self.numbers)
+        .bind(self.request_ids)
+        .bind(self.outcomes)
+        .bind(self.reasons)
+        .bind(self.at)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Deletes each item, records its outcome on its journey visit and moves `pending` to the
+/// outcome's counter; items in `final_attempts` also get that attempt logged and counted
+/// (their number is the stored count plus one, so the rows are not updated before the
+/// delete).
+pub(in crate::postgres) async fn complete_logging_attempts(
+    conn: &mut PgConnection,
+    outcomes: &[(SyncItemId, SyncOutcome)],
+    final_attempts: &HashMap<SyncItemId, FinalAttempt<'_>>,
+    now: i64,
+) -> Result<CompletionReport, StoreError> {
     let mut report = CompletionReport::default();
     if outcomes.is_empty() {
         return Ok(report);
@@ -133,12 +202,17 @@ pub(in crate::postgres) async fn complete(
     let mut reasons = Vec::new();
     let mut attempts = Vec::new();
     let mut request_ids = Vec::new();
+    let mut log = AttemptLog::default();
     for (id, outcome) in outcomes {
         // An id named twice is finished by its first outcome; the second is unknown.
-        let Some(item) = finished.remove(&id.0) else {
+        let Some(mut item) = finished.remove(&id.0) else {
             report.unknown += 1;
             continue;
         };
+        if let Some(attempt) = final_attempts.get(id) {
+            item.attempts += 1;
+            log.push(id.0, &item, item.attempts, attempt);
+        }
         let (metric, reason, detail) = match outcome {
             SyncOutcome::Synced { detail } => (StepMetric::Synced, "", detail),
             SyncOutcome::Errored { reason, detail } => {
@@ -161,6 +235,7 @@ pub(in crate::postgres) async fn complete(
         deltas.add(canvas, &item.step, metric, reason, now, 1);
         report.completed += 1;
     }
+    log.write(conn).await?;
     if !journeys.is_empty() {
         sqlx::query(
             "UPDATE journey_visits v SET outcome = t.outcome, reason = t.reason,

@@ -43,7 +43,7 @@ impl SyncStore for PgStore {
         &self,
         claim: ClaimRequest,
     ) -> Result<Vec<ClaimedSyncItem>, StoreError> {
-        self.on_connection(move |conn| Box::pin(async move { claims::claim(conn, &claim).await }))
+        self.in_transaction(move |tx| Box::pin(async move { claims::claim(tx, &claim).await }))
             .await
     }
 
@@ -153,10 +153,17 @@ impl SyncStore for PgStore {
                 if !batch.ledger.is_empty() {
                     ledger::record(tx, &batch.audience_id, &batch.ledger, batch.now).await?;
                 }
-                for attempt in &batch.attempts {
+                let split = batch.split_attempts();
+                for attempt in &split.logged_first {
                     claims::record_attempt(tx, attempt).await?;
                 }
-                sync_items::complete(tx, &batch.completions, batch.now).await
+                sync_items::complete_logging_attempts(
+                    tx,
+                    &batch.completions,
+                    &split.finishing,
+                    batch.now,
+                )
+                .await
             })
         })
         .await

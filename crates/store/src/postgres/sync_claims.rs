@@ -4,7 +4,8 @@
 //! A claim is one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`: items
 //! another instance is claiming at the same moment are skipped rather than waited for, and an
 //! item whose lease another transaction just renewed is re-checked once locked, so no two
-//! instances ever hold a lease on one item. An expired lease is simply claimable again.
+//! instances ever hold a lease on one item. An expired lease is simply claimable again. The
+//! claim's plan is pinned to the ordered index walk ([`CLAIM_PLAN`]).
 
 use std::collections::HashMap;
 
@@ -22,6 +23,14 @@ use crate::sync::{
 fn as_count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
+
+/// A claim walks the partition's index in id order and stops after `limit` rows. A queue
+/// table's statistics are stale after every bulk entry (autovacuum analyzes it a minute or
+/// more later), and with them the planner once chose to read and sort the whole partition for
+/// each claim: 100 to 200 ms per batch on 300,000 pending items instead of about 15. These
+/// settings, local to the claim's transaction, leave it only the ordered index walk.
+const CLAIM_PLAN: &str = "SELECT set_config('enable_sort', 'off', true),
+     set_config('enable_bitmapscan', 'off', true)";
 
 pub(super) async fn due_partitions(
     conn: &mut PgConnection,
@@ -76,10 +85,12 @@ pub(super) async fn queue_depths(
         .collect()
 }
 
+/// Claims, in a transaction of its own (the planner settings last until its end).
 pub(super) async fn claim(
     conn: &mut PgConnection,
     claim: &ClaimRequest,
 ) -> Result<Vec<ClaimedSyncItem>, StoreError> {
+    sqlx::query(CLAIM_PLAN).execute(&mut *conn).await?;
     let rows = sqlx::query(&format!(
         "UPDATE sync_items SET locked_by = $1, locked_until = $2
          WHERE id IN (

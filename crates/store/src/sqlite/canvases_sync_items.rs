@@ -15,6 +15,7 @@ use crate::canvas_model::{
 };
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
+use crate::sync::FinalAttempt;
 
 pub(super) fn list(
     conn: &Connection,
@@ -80,16 +81,6 @@ pub(super) fn complete(
     now: i64,
 ) -> Result<CompletionReport, StoreError> {
     complete_logging_attempts(tx, outcomes, &HashMap::new(), now)
-}
-
-/// The attempt that finished an item, logged for the trace as the item is deleted: its number
-/// is the item's stored attempt count plus one, so the item's row is not updated first.
-#[derive(Debug, Clone, Copy)]
-pub(in crate::sqlite) struct FinalAttempt<'a> {
-    pub request_id: Option<&'a str>,
-    pub outcome: &'a str,
-    pub reason: Option<&'static str>,
-    pub at: i64,
 }
 
 /// Deletes each item, records its outcome on its journey visit and moves `pending` to the

@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         7,
         include_str!("../../migrations/sqlite/0007_consent_removals.sql"),
     ),
+    (
+        8,
+        include_str!("../../migrations/sqlite/0008_drain_indexes.sql"),
+    ),
 ];
 
 /// Applies the migrations the database has not seen; returns the versions applied now.
