@@ -80,6 +80,8 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         "limit_records_per_s": limit_records_per_s.round(),
         "ratio_to_limit": (records_per_s / limit_records_per_s * 1000.0).round() / 1000.0,
         "requests": users.iter().map(|u| u.requests).sum::<u64>(),
+        "max_writes_in_1s": users.iter().map(|u| u.max_writes_in_1s).max().unwrap_or(0),
+        "max_writes_in_60s": users.iter().map(|u| u.max_writes_in_60s).max().unwrap_or(0),
         "max_in_1s": users.iter().map(|u| u.max_in_1s).max().unwrap_or(0),
         "max_in_60s": users.iter().map(|u| u.max_in_60s).max().unwrap_or(0),
         "over_limit_windows": over_limit_windows,

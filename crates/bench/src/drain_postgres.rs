@@ -252,6 +252,8 @@ async fn measure(
         "ratio_to_limit": (worst_ratio * 1000.0).round() / 1000.0,
         "connections_owned_per_instance": owned,
         "per_connection": per_connection,
+        "max_writes_in_1s": stats.iter().map(|u| u.max_writes_in_1s).max().unwrap_or(0),
+        "max_writes_in_60s": stats.iter().map(|u| u.max_writes_in_60s).max().unwrap_or(0),
         "max_in_1s": stats.iter().map(|u| u.max_in_1s).max().unwrap_or(0),
         "max_in_60s": stats.iter().map(|u| u.max_in_60s).max().unwrap_or(0),
         "over_limit_windows": over_limit_windows,

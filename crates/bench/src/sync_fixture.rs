@@ -231,8 +231,9 @@ pub fn allowed_requests_per_second(sandbox: &Sandbox) -> f64 {
     per_second.min(per_minute)
 }
 
-/// How many tokens went over a write window (1 s or 60 s) of the sandbox's limits, by the
-/// sandbox's own per-token statistics.
+/// How many tokens went over one of the sandbox's limits in some window, by the sandbox's own
+/// per-token statistics: the write windows (1 s and 60 s) against the `ads_write` limits, and
+/// all requests in 1 s (writes and the status polls' reads) against the per-second cap.
 pub fn over_limit_windows(
     stats: &[WindowStats],
     limits: &pinsync_sandbox::RateLimitConfig,
@@ -240,8 +241,9 @@ pub fn over_limit_windows(
     stats
         .iter()
         .filter(|u| {
-            u.max_in_1s > u64::from(limits.ads_write_per_second)
-                || u.max_in_60s > u64::from(limits.ads_write_per_minute)
+            u.max_writes_in_1s > u64::from(limits.ads_write_per_second)
+                || u.max_writes_in_60s > u64::from(limits.ads_write_per_minute)
+                || u.max_in_1s > u64::from(limits.all_per_second)
         })
         .count()
 }

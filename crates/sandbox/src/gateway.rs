@@ -58,7 +58,8 @@ pub(crate) async fn api_gateway(
         || request.uri().path().to_owned(),
         |p| p.as_str().to_owned(),
     );
-    let endpoint = format!("{} {}", request.method(), endpoint_path);
+    let method = request.method().clone();
+    let endpoint = format!("{method} {endpoint_path}");
     let token = bearer_token(request.headers()).map(str::to_owned);
     let caller = token
         .as_deref()
@@ -70,9 +71,14 @@ pub(crate) async fn api_gateway(
         token,
         user_id: caller.as_ref().map(|c| c.user_id.as_str()),
     });
-    state
-        .stats
-        .record(endpoint, response.status().as_u16(), requester, arrived_at);
+    let write = category(&method, &endpoint_path) == Some(Category::AdsWrite);
+    state.stats.record(
+        endpoint,
+        response.status().as_u16(),
+        requester,
+        arrived_at,
+        write,
+    );
     response
 }
 

@@ -1,5 +1,6 @@
 //! Request statistics: counts by endpoint and status, and per token and per user the largest
-//! number of requests seen in any 1-second and any 60-second window.
+//! number of requests seen in any 1-second and any 60-second window, for all requests and for
+//! `ads_write` requests alone (the windows Pinterest's write limits apply to).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
@@ -43,6 +44,14 @@ pub struct WindowStats {
     pub rate_limited: u64,
     pub max_in_1s: u64,
     pub max_in_60s: u64,
+    /// `ads_write` requests (the category with the tightest limits) and their busiest 1 s and
+    /// 60 s windows, the figures to hold against Pinterest's write limits.
+    #[serde(default)]
+    pub writes: u64,
+    #[serde(default)]
+    pub max_writes_in_1s: u64,
+    #[serde(default)]
+    pub max_writes_in_60s: u64,
 }
 
 /// The identity of the requester of one request, for the windows.
@@ -51,21 +60,19 @@ pub struct Requester<'a> {
     pub user_id: Option<&'a str>,
 }
 
+/// The busiest 1 s and 60 s windows of a stream of arrivals.
 #[derive(Debug, Default)]
-struct Windows {
-    user_id: Option<String>,
-    requests: u64,
-    rate_limited: u64,
+struct Busiest {
+    count: u64,
     last_1s: VecDeque<Duration>,
     last_60s: VecDeque<Duration>,
     max_in_1s: u64,
     max_in_60s: u64,
 }
 
-impl Windows {
-    fn record(&mut self, at: Duration, rate_limited: bool) {
-        self.requests += 1;
-        self.rate_limited += u64::from(rate_limited);
+impl Busiest {
+    fn record(&mut self, at: Duration) {
+        self.count += 1;
         self.max_in_1s = self
             .max_in_1s
             .max(push(&mut self.last_1s, at, Duration::from_secs(1)));
@@ -73,15 +80,36 @@ impl Windows {
             self.max_in_60s
                 .max(push(&mut self.last_60s, at, Duration::from_secs(60)));
     }
+}
+
+#[derive(Debug, Default)]
+struct Windows {
+    user_id: Option<String>,
+    rate_limited: u64,
+    all: Busiest,
+    writes: Busiest,
+}
+
+impl Windows {
+    fn record(&mut self, at: Duration, rate_limited: bool, write: bool) {
+        self.rate_limited += u64::from(rate_limited);
+        self.all.record(at);
+        if write {
+            self.writes.record(at);
+        }
+    }
 
     fn snapshot(&self, token_id: String) -> WindowStats {
         WindowStats {
             token_id,
             user_id: self.user_id.clone(),
-            requests: self.requests,
+            requests: self.all.count,
             rate_limited: self.rate_limited,
-            max_in_1s: self.max_in_1s,
-            max_in_60s: self.max_in_60s,
+            max_in_1s: self.all.max_in_1s,
+            max_in_60s: self.all.max_in_60s,
+            writes: self.writes.count,
+            max_writes_in_1s: self.writes.max_in_1s,
+            max_writes_in_60s: self.writes.max_in_60s,
         }
     }
 }
@@ -122,13 +150,15 @@ pub fn token_fingerprint(token: &str) -> String {
 }
 
 impl StatsRecorder {
-    /// Records one answered request that arrived at `arrived_at`.
+    /// Records one answered request that arrived at `arrived_at`; `write` when it is of the
+    /// `ads_write` category.
     pub fn record(
         &self,
         endpoint: String,
         status: u16,
         requester: Option<Requester<'_>>,
         arrived_at: Duration,
+        write: bool,
     ) {
         let fingerprint = requester.as_ref().map(|r| token_fingerprint(r.token));
         let rate_limited = status == 429;
@@ -142,11 +172,11 @@ impl StatsRecorder {
         if token.user_id.is_none() {
             token.user_id = requester.user_id.map(str::to_owned);
         }
-        token.record(arrived_at, rate_limited);
+        token.record(arrived_at, rate_limited, write);
         if let Some(user_id) = requester.user_id {
             let user = inner.users.entry(user_id.to_owned()).or_default();
             user.user_id = Some(user_id.to_owned());
-            user.record(arrived_at, rate_limited);
+            user.record(arrived_at, rate_limited, write);
         }
     }
 
@@ -199,7 +229,7 @@ mod tests {
                 token: "pina_x",
                 user_id: Some("7"),
             };
-            recorder.record("GET /v5/x".into(), 200, Some(requester), at(t));
+            recorder.record("GET /v5/x".into(), 200, Some(requester), at(t), false);
         }
         let snapshot = recorder.snapshot();
         let token = &snapshot.tokens[0];
@@ -207,5 +237,34 @@ mod tests {
         assert_eq!(token.max_in_1s, 5);
         assert_eq!(token.max_in_60s, 7);
         assert_eq!(snapshot.users[0].requests, 7);
+        assert_eq!((token.writes, token.max_writes_in_1s), (0, 0));
+    }
+
+    #[test]
+    fn writes_have_windows_of_their_own() {
+        let recorder = StatsRecorder::default();
+        let at = |t: u64| Duration::from_millis(10_000 + t);
+        for (t, write) in [
+            (0, true),
+            (100, false),
+            (200, true),
+            (1_300, true),
+            (1_350, false),
+        ] {
+            let requester = Requester {
+                token: "pina_x",
+                user_id: Some("7"),
+            };
+            recorder.record("X /v5/x".into(), 200, Some(requester), at(t), write);
+        }
+        let token = &recorder.snapshot().tokens[0];
+        assert_eq!(
+            (token.requests, token.max_in_1s, token.max_in_60s),
+            (5, 3, 5)
+        );
+        // Writes at 0, 200 and 1300: (0.3 s, 1.3 s] holds 1300 alone, (-0.8 s, 0.2 s] two.
+        assert_eq!(token.writes, 3);
+        assert_eq!(token.max_writes_in_1s, 2);
+        assert_eq!(token.max_writes_in_60s, 3);
     }
 }
