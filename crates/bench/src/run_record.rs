@@ -118,9 +118,10 @@ fn default_run_name(scenario: &str, summary: &Value) -> String {
             }
         ),
         "drain-postgres" => format!(
-            "drain-postgres-{}x{}",
+            "drain-postgres-{}x{}-{}",
             field("instances"),
-            field("connections")
+            field("connections"),
+            field("users_per_connection")
         ),
         other => other.to_owned(),
     }
@@ -251,8 +252,11 @@ mod tests {
             "entry-5000000"
         );
         assert_eq!(
-            default_run_name("drain-postgres", &json!({"instances": 2, "connections": 4})),
-            "drain-postgres-2x4"
+            default_run_name(
+                "drain-postgres",
+                &json!({"instances": 2, "connections": 4, "users_per_connection": 300_000})
+            ),
+            "drain-postgres-2x4-300000"
         );
         assert_eq!(default_run_name("hashing", &json!({})), "hashing");
     }
