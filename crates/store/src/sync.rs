@@ -20,13 +20,21 @@ use crate::canvases::CanvasStore;
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
 
-/// The sync items of one (canvas, step) that may be claimed now.
+/// How many due items [`SyncStore::due_sync_partitions`] looks at per partition, at most, in
+/// id order: more than a request's 1,900 records can use, so a partition whose count stops
+/// here holds a full request whatever lies beyond, and a scan costs about the same for a
+/// thousand pending users as for ten million.
+pub const DUE_ITEMS_COUNTED: u32 = 2_000;
+
+/// The sync items of one (canvas, step) that may be claimed now, as far as they were counted:
+/// the first [`DUE_ITEMS_COUNTED`] of them in id order (all of them when fewer are due).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuePartition {
     pub workspace_id: WorkspaceId,
     pub canvas_id: CanvasId,
     pub step_id: StepId,
-    /// Unleased items whose next attempt time has come.
+    /// Unleased items whose next attempt time has come (counted up to
+    /// [`DUE_ITEMS_COUNTED`]).
     pub items: u64,
     /// Their hashed identifiers, all kinds together.
     pub records: u64,
@@ -219,7 +227,8 @@ impl TargetStatus {
 /// is [`CanvasStore::complete_sync_items`], hence the supertrait.
 #[async_trait]
 pub trait SyncStore: CanvasStore + Send + Sync {
-    /// Partitions with unleased items whose next attempt time is at or before `now`.
+    /// Partitions with unleased items whose next attempt time is at or before `now`, each
+    /// counted over its first [`DUE_ITEMS_COUNTED`] such items, in (canvas, step) order.
     async fn due_sync_partitions(&self, now: i64) -> Result<Vec<DuePartition>, StoreError>;
 
     /// Pending items per partition (the queue depth).

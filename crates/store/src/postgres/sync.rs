@@ -30,7 +30,7 @@ use crate::sync::{
 #[async_trait]
 impl SyncStore for PgStore {
     async fn due_sync_partitions(&self, now: i64) -> Result<Vec<DuePartition>, StoreError> {
-        self.on_connection(move |conn| Box::pin(claims::due_partitions(conn, now)))
+        self.in_transaction(move |tx| Box::pin(claims::due_partitions(tx, now)))
             .await
     }
 

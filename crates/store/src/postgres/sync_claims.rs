@@ -5,7 +5,7 @@
 //! another instance is claiming at the same moment are skipped rather than waited for, and an
 //! item whose lease another transaction just renewed is re-checked once locked, so no two
 //! instances ever hold a lease on one item. An expired lease is simply claimable again. The
-//! claim's plan is pinned to the ordered index walk ([`CLAIM_PLAN`]).
+//! claim's plan, and the due scan's, is pinned to the ordered index walk ([`INDEX_WALK_PLAN`]).
 
 use std::collections::HashMap;
 
@@ -17,51 +17,100 @@ use crate::error::StoreError;
 use crate::model::WorkspaceId;
 use crate::postgres::canvases::sync_items::{ITEM_COLUMNS, item_from_row};
 use crate::sync::{
-    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DuePartition, PartitionDepth,
+    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DUE_ITEMS_COUNTED, DuePartition,
+    PartitionDepth,
 };
 
 fn as_count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
 
-/// A claim walks the partition's index in id order and stops after `limit` rows. A queue
-/// table's statistics are stale after every bulk entry (autovacuum analyzes it a minute or
-/// more later), and with them the planner once chose to read and sort the whole partition for
-/// each claim: 100 to 200 ms per batch on 300,000 pending items instead of about 15. These
-/// settings, local to the claim's transaction, leave it only the ordered index walk.
-const CLAIM_PLAN: &str = "SELECT set_config('enable_sort', 'off', true),
+/// A claim (and a due scan) walks the partition's index in id order and stops after `limit`
+/// rows. A queue table's statistics are stale after every bulk entry (autovacuum analyzes it a
+/// minute or more later), and with them the planner once chose to read and sort the whole
+/// partition for each claim: 100 to 200 ms per batch on 300,000 pending items instead of about
+/// 15. These settings, local to the caller's transaction, leave it only the ordered index walk.
+const INDEX_WALK_PLAN: &str = "SELECT set_config('enable_sort', 'off', true),
      set_config('enable_bitmapscan', 'off', true)";
 
+/// The partitions in index order, each probed for its first due items (see
+/// [`DUE_ITEMS_COUNTED`]): index walks only, whatever the backlog.
 pub(super) async fn due_partitions(
     conn: &mut PgConnection,
     now: i64,
 ) -> Result<Vec<DuePartition>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT workspace_id, canvas_id, step_id, COUNT(*),
-             SUM((email_sha256 IS NOT NULL)::int + (gaid_sha256 IS NOT NULL)::int
-                 + (idfa_sha256 IS NOT NULL)::int)::bigint,
-             MIN(entered_at), bool_or(attempts > 0)
-         FROM sync_items
-         WHERE available_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
-         GROUP BY workspace_id, canvas_id, step_id
-         ORDER BY canvas_id, step_id COLLATE \"C\"",
+    sqlx::query(INDEX_WALK_PLAN).execute(&mut *conn).await?;
+    let mut due = Vec::new();
+    let mut after: Option<(i64, String)> = None;
+    loop {
+        let next: Option<(i64, String)> = match &after {
+            None => {
+                sqlx::query_as(
+                    "SELECT canvas_id, step_id FROM sync_items
+                     ORDER BY canvas_id, step_id LIMIT 1",
+                )
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+            Some((canvas, step)) => {
+                sqlx::query_as(
+                    "SELECT canvas_id, step_id FROM sync_items
+                     WHERE (canvas_id, step_id) > ($1, $2)
+                     ORDER BY canvas_id, step_id LIMIT 1",
+                )
+                .bind(canvas)
+                .bind(step)
+                .fetch_optional(&mut *conn)
+                .await?
+            }
+        };
+        let Some((canvas, step)) = next else { break };
+        if let Some(partition) = probe(conn, canvas, &step, now).await? {
+            due.push(partition);
+        }
+        after = Some((canvas, step));
+    }
+    due.sort_by(|a, b| (a.canvas_id, a.step_id.as_str()).cmp(&(b.canvas_id, b.step_id.as_str())));
+    Ok(due)
+}
+
+/// One partition's first due items, counted; `None` when none is due.
+async fn probe(
+    conn: &mut PgConnection,
+    canvas: i64,
+    step: &str,
+    now: i64,
+) -> Result<Option<DuePartition>, StoreError> {
+    let row = sqlx::query(
+        "SELECT MIN(workspace_id), COUNT(*), COALESCE(SUM(records), 0)::bigint,
+             MIN(entered_at), COALESCE(bool_or(attempts > 0), false)
+         FROM (SELECT workspace_id, entered_at, attempts,
+                   (email_sha256 IS NOT NULL)::int + (gaid_sha256 IS NOT NULL)::int
+                       + (idfa_sha256 IS NOT NULL)::int AS records
+               FROM sync_items
+               WHERE canvas_id = $1 AND step_id = $2 AND available_at <= $3
+                 AND (locked_until IS NULL OR locked_until <= $3)
+               ORDER BY id LIMIT $4) due",
     )
+    .bind(canvas)
+    .bind(step)
     .bind(now)
-    .fetch_all(conn)
+    .bind(i64::from(DUE_ITEMS_COUNTED))
+    .fetch_one(conn)
     .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(DuePartition {
-                workspace_id: WorkspaceId(row.try_get(0)?),
-                canvas_id: CanvasId(row.try_get(1)?),
-                step_id: StepId(row.try_get(2)?),
-                items: as_count(row.try_get(3)?),
-                records: as_count(row.try_get(4)?),
-                oldest_entered_at: row.try_get(5)?,
-                holds_retries: row.try_get(6)?,
-            })
-        })
-        .collect()
+    let items: i64 = row.try_get(1)?;
+    if items == 0 {
+        return Ok(None);
+    }
+    Ok(Some(DuePartition {
+        workspace_id: WorkspaceId(row.try_get(0)?),
+        canvas_id: CanvasId(canvas),
+        step_id: StepId(step.to_owned()),
+        items: as_count(items),
+        records: as_count(row.try_get(2)?),
+        oldest_entered_at: row.try_get(3)?,
+        holds_retries: row.try_get(4)?,
+    }))
 }
 
 pub(super) async fn queue_depths(
@@ -90,7 +139,7 @@ pub(super) async fn claim(
     conn: &mut PgConnection,
     claim: &ClaimRequest,
 ) -> Result<Vec<ClaimedSyncItem>, StoreError> {
-    sqlx::query(CLAIM_PLAN).execute(&mut *conn).await?;
+    sqlx::query(INDEX_WALK_PLAN).execute(&mut *conn).await?;
     let rows = sqlx::query(&format!(
         "UPDATE sync_items SET locked_by = $1, locked_until = $2
          WHERE id IN (

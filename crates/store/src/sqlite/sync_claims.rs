@@ -5,37 +5,68 @@ use std::collections::HashMap;
 
 use pinsync_core::canvas::{StepId, SyncAction};
 use pinsync_core::identifier::IdentifierKind;
-use rusqlite::{Connection, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use crate::canvas_model::{CanvasId, SyncItem, SyncItemId};
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
 use crate::sync::{
-    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DuePartition, PartitionDepth,
+    AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DUE_ITEMS_COUNTED, DuePartition,
+    PartitionDepth,
 };
 
+/// The partitions in index order, each probed for its first due items (see
+/// [`DUE_ITEMS_COUNTED`]): index walks only, whatever the backlog.
 pub(super) fn due_partitions(conn: &Connection, now: i64) -> Result<Vec<DuePartition>, StoreError> {
-    let mut statement = conn.prepare_cached(
-        "SELECT workspace_id, canvas_id, step_id, COUNT(*),
-             SUM((email_sha256 IS NOT NULL) + (gaid_sha256 IS NOT NULL) + (idfa_sha256 IS NOT NULL)),
-             MIN(entered_at), MAX(attempts > 0)
-         FROM sync_items
-         WHERE available_at <= ?1 AND (locked_until IS NULL OR locked_until <= ?1)
-         GROUP BY workspace_id, canvas_id, step_id
-         ORDER BY canvas_id, step_id",
+    let mut first = conn.prepare_cached(
+        "SELECT canvas_id, step_id FROM sync_items ORDER BY canvas_id, step_id LIMIT 1",
     )?;
-    let rows = statement.query_map([now], |row| {
-        Ok(DuePartition {
-            workspace_id: WorkspaceId(row.get(0)?),
-            canvas_id: CanvasId(row.get(1)?),
-            step_id: StepId(row.get(2)?),
-            items: row.get::<_, i64>(3)?.max(0) as u64,
-            records: row.get::<_, i64>(4)?.max(0) as u64,
-            oldest_entered_at: row.get(5)?,
-            holds_retries: row.get::<_, i64>(6)? != 0,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut next = conn.prepare_cached(
+        "SELECT canvas_id, step_id FROM sync_items WHERE (canvas_id, step_id) > (?1, ?2)
+         ORDER BY canvas_id, step_id LIMIT 1",
+    )?;
+    let mut probe = conn.prepare_cached(
+        "SELECT MIN(workspace_id), COUNT(*), COALESCE(SUM(records), 0), MIN(entered_at),
+             COALESCE(MAX(attempts > 0), 0)
+         FROM (SELECT workspace_id, entered_at, attempts,
+                   (email_sha256 IS NOT NULL) + (gaid_sha256 IS NOT NULL)
+                       + (idfa_sha256 IS NOT NULL) AS records
+               FROM sync_items
+               WHERE canvas_id = ?1 AND step_id = ?2 AND available_at <= ?3
+                 AND (locked_until IS NULL OR locked_until <= ?3)
+               ORDER BY id LIMIT ?4)",
+    )?;
+    let partition = |row: &Row<'_>| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?));
+    let mut due = Vec::new();
+    let mut current = first.query_row([], partition).optional()?;
+    while let Some((canvas, step)) = current {
+        let counted = probe.query_row(params![canvas, step, now, DUE_ITEMS_COUNTED], |row| {
+            Ok((
+                row.get::<_, Option<i64>>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })?;
+        if let (Some(workspace), items, records, Some(oldest), retries) = counted
+            && items > 0
+        {
+            due.push(DuePartition {
+                workspace_id: WorkspaceId(workspace),
+                canvas_id: CanvasId(canvas),
+                step_id: StepId(step.clone()),
+                items: items.max(0) as u64,
+                records: records.max(0) as u64,
+                oldest_entered_at: oldest,
+                holds_retries: retries != 0,
+            });
+        }
+        current = next
+            .query_row(params![canvas, step], partition)
+            .optional()?;
+    }
+    Ok(due)
 }
 
 pub(super) fn queue_depths(conn: &Connection) -> Result<Vec<PartitionDepth>, StoreError> {

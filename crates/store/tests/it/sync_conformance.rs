@@ -5,7 +5,9 @@ use pinsync_core::canvas::{CanvasDefinition, StepId};
 use pinsync_core::identifier::IdentifierKind;
 use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::ledger::{LedgerEntry, MembershipState, OpOrder};
-use pinsync_store::sync::{AttemptRecord, BatchSettlement, ClaimRequest, LedgerWrite};
+use pinsync_store::sync::{
+    AttemptRecord, BatchSettlement, ClaimRequest, DUE_ITEMS_COUNTED, LedgerWrite,
+};
 use pinsync_store::{
     CanvasId, CanvasStatus, CompletionReport, EntryCandidate, FieldUpdate, Store, StoredIdentifier,
     SyncDetail, SyncItemId, SyncOutcome, UserUpsert, WorkspaceId,
@@ -18,6 +20,7 @@ macro_rules! sync_conformance_suite {
         mod $backend {
             $crate::sync_conformance_suite!(@tests $make;
                 entered_users_show_up_as_one_due_partition,
+                each_partition_is_counted_up_to_a_full_request,
                 a_claim_is_a_lease_that_expires,
                 a_retry_stores_its_next_attempt_time_and_counts_the_attempt,
                 the_ledger_never_moves_backwards,
@@ -107,6 +110,34 @@ pub async fn entered_users_show_up_as_one_due_partition(store: &dyn Store) {
     assert_eq!(due[0].oldest_entered_at, T0);
     assert!(!due[0].holds_retries);
     assert!(store.due_sync_partitions(T0 - 1).await.unwrap().is_empty());
+}
+
+pub async fn each_partition_is_counted_up_to_a_full_request(store: &dyn Store) {
+    let cap = u64::from(DUE_ITEMS_COUNTED);
+    let (_, large) = canvas_with_users(store, DUE_ITEMS_COUNTED + 5).await;
+    let (_, small) = canvas_with_users(store, 3).await;
+    let counted = |due: Vec<pinsync_store::sync::DuePartition>| {
+        due.iter()
+            .map(|p| (p.canvas_id, p.items, p.records))
+            .collect::<Vec<_>>()
+    };
+    let due = store.due_sync_partitions(T0).await.unwrap();
+    assert_eq!(counted(due), [(large, cap, cap), (small, 3, 3)]);
+    // Leased items are not due: 1,995 of the large partition's 2,005 are left, all counted.
+    let leased = store
+        .claim_sync_items(claim(large, "a", T0, 10))
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 10);
+    let due = store.due_sync_partitions(T0).await.unwrap();
+    assert_eq!(counted(due), [(large, cap - 5, cap - 5), (small, 3, 3)]);
+    // A partition whose every item is leased is not due at all.
+    store
+        .claim_sync_items(claim(small, "a", T0, 10))
+        .await
+        .unwrap();
+    let due = store.due_sync_partitions(T0).await.unwrap();
+    assert_eq!(counted(due), [(large, cap - 5, cap - 5)]);
 }
 
 pub async fn a_claim_is_a_lease_that_expires(store: &dyn Store) {
