@@ -42,7 +42,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (
         8,
-        include_str!("../../migrations/postgres/0008_drain_indexes.sql"),
+        include_str!("../../migrations/postgres/0008_drain_tuning.sql"),
     ),
 ];
 

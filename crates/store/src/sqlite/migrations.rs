@@ -33,7 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (
         8,
-        include_str!("../../migrations/sqlite/0008_drain_indexes.sql"),
+        include_str!("../../migrations/sqlite/0008_drain_tuning.sql"),
     ),
 ];
 
