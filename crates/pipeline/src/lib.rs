@@ -30,6 +30,7 @@ pub mod config;
 mod consent;
 pub mod directory;
 mod encoder;
+mod horizon;
 pub mod ownership;
 mod retry_errored;
 mod scheduler;
@@ -82,6 +83,8 @@ struct Inner {
     targets: Mutex<HashMap<(CanvasId, StepId), (WorkspaceId, SyncTarget)>>,
     /// Steps whose list or audience Pinterest answered 404 for: their users error at once.
     deleted: Mutex<HashSet<(CanvasId, StepId)>>,
+    /// When each paused partition was last checked against the retry horizon (`horizon`).
+    horizon_checked: Mutex<HashMap<(CanvasId, StepId), i64>>,
     /// One lock per customer list: sends to a list happen one at a time, so the ledger
     /// check before a send sees every earlier send's result.
     list_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -104,6 +107,7 @@ impl Pipeline {
                 settings,
                 targets: Mutex::new(HashMap::new()),
                 deleted: Mutex::new(HashSet::new()),
+                horizon_checked: Mutex::new(HashMap::new()),
                 list_locks: Mutex::new(HashMap::new()),
                 owned: ownership::OwnedLeases::default(),
             }),

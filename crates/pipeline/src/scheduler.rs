@@ -12,8 +12,8 @@ use parking_lot::Mutex;
 use pinsync_core::canvas::StepId;
 use pinsync_core::reason::ReasonCode;
 use pinsync_core::sync::batch_plan::flush_due;
+use pinsync_store::CanvasId;
 use pinsync_store::sync::DuePartition;
-use pinsync_store::{CanvasId, SyncOutcome};
 use tokio::task::JoinSet;
 
 use crate::batch::{BatchResult, Partition};
@@ -312,31 +312,6 @@ impl Pipeline {
             client,
             target,
         }))
-    }
-
-    /// Errors the users of a paused partition whose first attempt (or entry) is older than
-    /// the retry horizon, with the pause's reason.
-    async fn expire(&self, due: &DuePartition, reason: ReasonCode) -> Result<u64, PipelineError> {
-        let cutoff = self.now() - self.inner.settings.retry.horizon_ms;
-        let store = &self.inner.store;
-        let ids = store
-            .expired_sync_items(due.canvas_id, &due.step_id, cutoff, 10_000)
-            .await?;
-        if ids.is_empty() {
-            return Ok(0);
-        }
-        let mut earlier = store.sync_request_ids(ids.clone()).await?;
-        let count = ids.len() as u64;
-        let outcomes = ids
-            .into_iter()
-            .map(|id| {
-                let request_ids = earlier.remove(&id).unwrap_or_default();
-                let detail = pinsync_store::SyncDetail { request_ids };
-                (id, SyncOutcome::Errored { reason, detail })
-            })
-            .collect();
-        store.complete_sync_items(outcomes, self.now()).await?;
-        Ok(count)
     }
 }
 
