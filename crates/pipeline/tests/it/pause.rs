@@ -66,6 +66,36 @@ async fn users_paused_for_thirteen_hours_error_with_invalid_token() {
 }
 
 #[tokio::test]
+async fn a_paused_partition_is_checked_against_the_horizon_once_a_minute() {
+    let app = Harness::start().await;
+    let (audience, list) = app.audience("horizon-minute").await;
+    let canvas = app.canvas_known(&audience, &list, "add").await;
+    app.sandbox().revoke_token(&app.refresh_token).unwrap();
+    app.enter(canvas, 0..3).await;
+    app.advance(Duration::from_secs(5));
+    // The first attempt pauses the connection; the 13 h count from it.
+    app.run_once().await;
+
+    app.advance(Duration::from_secs(13 * 3_600 - 30));
+    assert_eq!(app.run_once().await.expired, 0, "30 s before the horizon");
+    app.advance(Duration::from_secs(40));
+    assert_eq!(
+        app.run_once().await.expired,
+        0,
+        "past the horizon, but checked 40 s ago"
+    );
+    assert_eq!(app.step_counts(canvas).await.pending, 3);
+    app.advance(Duration::from_secs(20));
+    assert_eq!(
+        app.run_once().await.expired,
+        3,
+        "a minute after the last check"
+    );
+    let counts = app.step_counts(canvas).await;
+    assert_eq!(counts.errored.get("invalid_token"), Some(&3));
+}
+
+#[tokio::test]
 async fn lost_access_to_the_ad_account_pauses_it_until_access_is_back() {
     let app = Harness::start().await;
     let (audience, list) = app.audience("lost").await;
