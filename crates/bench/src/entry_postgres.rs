@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use pinsync_store::postgres::databases;
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 use crate::process_stats::peak_rss_mb_of;
 use crate::soak::api::Api;
@@ -76,22 +76,14 @@ pub(crate) async fn create_database(admin_url: &str) -> anyhow::Result<(String, 
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs()
     );
-    let mut admin = sqlx::PgConnection::connect(admin_url)
+    let url = databases::create_database(admin_url, &name)
         .await
-        .with_context(|| format!("cannot connect to {}", redacted(admin_url)))?;
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut admin)
-        .await?;
-    let mut url = url::Url::parse(admin_url)?;
-    url.set_path(&format!("/{name}"));
-    Ok((name, url.to_string()))
+        .with_context(|| format!("cannot create a database at {}", redacted(admin_url)))?;
+    Ok((name, url))
 }
 
 pub(crate) async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    let mut admin = sqlx::PgConnection::connect(admin_url).await?;
-    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    databases::drop_database(admin_url, name).await?;
     Ok(())
 }
 

@@ -26,9 +26,9 @@ use pinsync_core::canvas::StepId;
 use pinsync_core::identifier::Email;
 use pinsync_sandbox::config::{AdAccountConfig, UserConfig};
 use pinsync_sandbox::{FaultConfig, Latency, RateLimitConfig, Sandbox, SandboxConfig};
+use pinsync_store::postgres::databases;
 use pinsync_store::{CanvasId, CanvasStore, LeaseStore, PgStore, SyncStore};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const INSTANCES: usize = 3;
 const CONNECTIONS: usize = 3;
@@ -63,21 +63,12 @@ async fn fresh_database() -> String {
     let admin = std::env::var("PINSYNC_TEST_PG_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let name = format!("pinsync_test_multi_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(&admin)
+    databases::drop_database(&admin, &name)
         .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at PINSYNC_TEST_PG_URL is unreachable: {e}"));
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .execute(&mut conn)
+        .unwrap_or_else(|e| panic!("PostgreSQL at PINSYNC_TEST_PG_URL is unusable: {e}"));
+    databases::create_database(&admin, &name)
         .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+        .unwrap_or_else(|e| panic!("cannot create the database {name}: {e}"))
 }
 
 fn user_name(n: usize) -> String {

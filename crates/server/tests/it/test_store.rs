@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pinsync_store::{PgStore, SqliteStore, Store};
-use sqlx::Connection;
 
 /// The administrative URL test databases are created from.
 pub const DEFAULT_TEST_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -48,17 +47,9 @@ pub async fn fresh_pg_database() -> String {
         std::process::id(),
         rand::random::<u64>()
     );
-    let mut conn = sqlx::PgConnection::connect(&admin)
+    pinsync_store::postgres::databases::create_database(&admin, &name)
         .await
         .unwrap_or_else(|e| {
-            panic!("PINSYNC_TEST_BACKEND=postgres but PINSYNC_TEST_PG_URL is unreachable: {e}")
-        });
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let mut url = url::Url::parse(&admin).unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+            panic!("PINSYNC_TEST_BACKEND=postgres but PINSYNC_TEST_PG_URL is unusable: {e}")
+        })
 }

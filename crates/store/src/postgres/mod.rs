@@ -10,6 +10,7 @@ mod accounts;
 mod canvases;
 mod connections;
 mod consent;
+pub mod databases;
 mod leases;
 mod migrations;
 mod sync;

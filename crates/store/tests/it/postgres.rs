@@ -8,6 +8,7 @@
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use pinsync_store::postgres::databases;
 use pinsync_store::{PgStore, Store};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
@@ -88,15 +89,7 @@ fn unix_seconds() -> u64 {
 }
 
 async fn drop_database(database: &str) {
-    let Ok(mut server) = PgConnection::connect_with(&server_options()).await else {
-        return;
-    };
-    let _ = sqlx::raw_sql(&format!(
-        "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-    ))
-    .execute(&mut server)
-    .await;
-    let _ = server.close().await;
+    let _ = databases::drop_database(&server_url(), database).await;
 }
 
 /// Drops test databases left by runs that were killed before their fixtures dropped them.
@@ -133,11 +126,10 @@ pub async fn create_test_database() -> String {
         unix_seconds(),
         rand::random::<u64>()
     );
-    sqlx::raw_sql(&format!("CREATE DATABASE \"{database}\""))
-        .execute(&mut server)
+    let _ = server.close().await;
+    databases::create_database(&server_url(), &database)
         .await
         .unwrap_or_else(|e| panic!("cannot create the test database {database}: {e}"));
-    let _ = server.close().await;
     database
 }
 
