@@ -146,7 +146,7 @@ impl BatchSettlement {
                 if finishes {
                     split.finishing.insert(
                         *id,
-                        FinalAttempt {
+                        LoggedAttempt {
                             request_id: attempt.request_id.as_deref(),
                             outcome: &attempt.outcome,
                             reason: attempt.reason.map(|reason| reason.as_str()),
@@ -174,13 +174,14 @@ pub(crate) struct SplitAttempts<'a> {
     /// Logged before the completions, in order, each with its own retry time.
     pub logged_first: Vec<AttemptRecord>,
     /// Per completed item, the attempt that finished it.
-    pub finishing: HashMap<SyncItemId, FinalAttempt<'a>>,
+    pub finishing: HashMap<SyncItemId, LoggedAttempt<'a>>,
 }
 
-/// The attempt that finished an item, logged for the trace as the item is deleted: its number
-/// is the item's stored attempt count plus one, so the item's row is not updated first.
+/// One attempt as the log (`sync_attempts`) records it for the trace. The attempt that
+/// finishes an item is logged as the item is deleted: its number is the item's stored attempt
+/// count plus one, so the item's row is not updated first.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct FinalAttempt<'a> {
+pub(crate) struct LoggedAttempt<'a> {
     pub request_id: Option<&'a str>,
     pub outcome: &'a str,
     pub reason: Option<&'static str>,

@@ -17,7 +17,7 @@ use super::counters::CounterDeltas;
 use crate::canvas_model::{CanvasId, CompletionReport, SyncItem, SyncItemId, SyncOutcome};
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
-use crate::sync::FinalAttempt;
+use crate::sync::LoggedAttempt;
 
 /// The stored action's meaning.
 pub(in crate::postgres) fn parse_action(action: &str) -> Result<SyncAction, StoreError> {
@@ -104,9 +104,11 @@ pub(in crate::postgres) async fn complete(
     complete_logging_attempts(conn, outcomes, &HashMap::new(), now).await
 }
 
-/// The finishing attempts of deleted items, as columns of one `sync_attempts` insert.
+/// Rows of the attempt log (`sync_attempts`), as the columns of one insert that keeps their
+/// order: the finishing attempts of deleted items here, and every attempt
+/// `SyncStore::record_sync_attempt` logs.
 #[derive(Default)]
-struct AttemptLog<'a> {
+pub(in crate::postgres) struct AttemptLog<'a> {
     item_ids: Vec<i64>,
     journeys: Vec<i64>,
     seqs: Vec<i64>,
@@ -118,10 +120,17 @@ struct AttemptLog<'a> {
 }
 
 impl<'a> AttemptLog<'a> {
-    fn push(&mut self, id: i64, item: &Finished, number: i64, attempt: &FinalAttempt<'a>) {
+    /// Logs attempt number `number` of item `id` (of visit `seq` of `journey`).
+    pub(in crate::postgres) fn push(
+        &mut self,
+        id: i64,
+        (journey, seq): (i64, i64),
+        number: i64,
+        attempt: &LoggedAttempt<'a>,
+    ) {
         self.item_ids.push(id);
-        self.journeys.push(item.journey);
-        self.seqs.push(item.seq);
+        self.journeys.push(journey);
+        self.seqs.push(seq);
         self.numbers.push(number);
         self.request_ids.push(attempt.request_id);
         self.outcomes.push(attempt.outcome);
@@ -129,7 +138,10 @@ impl<'a> AttemptLog<'a> {
         self.at.push(attempt.at);
     }
 
-    async fn write(self, conn: &mut PgConnection) -> Result<(), StoreError> {
+    pub(in crate::postgres) async fn write(
+        self,
+        conn: &mut PgConnection,
+    ) -> Result<(), StoreError> {
         if self.item_ids.is_empty() {
             return Ok(());
         }
@@ -164,7 +176,7 @@ impl<'a> AttemptLog<'a> {
 pub(in crate::postgres) async fn complete_logging_attempts(
     conn: &mut PgConnection,
     outcomes: &[(SyncItemId, SyncOutcome)],
-    final_attempts: &HashMap<SyncItemId, FinalAttempt<'_>>,
+    final_attempts: &HashMap<SyncItemId, LoggedAttempt<'_>>,
     now: i64,
 ) -> Result<CompletionReport, StoreError> {
     let mut report = CompletionReport::default();
@@ -211,7 +223,7 @@ pub(in crate::postgres) async fn complete_logging_attempts(
         };
         if let Some(attempt) = final_attempts.get(id) {
             item.attempts += 1;
-            log.push(id.0, &item, item.attempts, attempt);
+            log.push(id.0, (item.journey, item.seq), item.attempts, attempt);
         }
         let (metric, reason, detail) = match outcome {
             SyncOutcome::Synced { detail } => (StepMetric::Synced, "", detail),

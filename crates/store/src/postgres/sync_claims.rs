@@ -15,10 +15,10 @@ use sqlx::{PgConnection, Row};
 use crate::canvas_model::{CanvasId, SyncItemId};
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
-use crate::postgres::canvases::sync_items::{ITEM_COLUMNS, item_from_row};
+use crate::postgres::canvases::sync_items::{AttemptLog, ITEM_COLUMNS, item_from_row};
 use crate::sync::{
     AttemptRecord, AttemptTrace, ClaimRequest, ClaimedSyncItem, DUE_ITEMS_COUNTED, DuePartition,
-    PartitionDepth,
+    LoggedAttempt, PartitionDepth,
 };
 
 fn as_count(value: i64) -> u64 {
@@ -41,34 +41,23 @@ pub(super) async fn due_partitions(
 ) -> Result<Vec<DuePartition>, StoreError> {
     sqlx::query(INDEX_WALK_PLAN).execute(&mut *conn).await?;
     let mut due = Vec::new();
-    let mut after: Option<(i64, String)> = None;
+    // Before every partition: no canvas has the smallest id.
+    let mut after = (i64::MIN, String::new());
     loop {
-        let next: Option<(i64, String)> = match &after {
-            None => {
-                sqlx::query_as(
-                    "SELECT canvas_id, step_id FROM sync_items
-                     ORDER BY canvas_id, step_id LIMIT 1",
-                )
-                .fetch_optional(&mut *conn)
-                .await?
-            }
-            Some((canvas, step)) => {
-                sqlx::query_as(
-                    "SELECT canvas_id, step_id FROM sync_items
-                     WHERE (canvas_id, step_id) > ($1, $2)
-                     ORDER BY canvas_id, step_id LIMIT 1",
-                )
-                .bind(canvas)
-                .bind(step)
-                .fetch_optional(&mut *conn)
-                .await?
-            }
-        };
+        let next: Option<(i64, String)> = sqlx::query_as(
+            "SELECT canvas_id, step_id FROM sync_items
+             WHERE (canvas_id, step_id) > ($1, $2)
+             ORDER BY canvas_id, step_id LIMIT 1",
+        )
+        .bind(after.0)
+        .bind(&after.1)
+        .fetch_optional(&mut *conn)
+        .await?;
         let Some((canvas, step)) = next else { break };
         if let Some(partition) = probe(conn, canvas, &step, now).await? {
             due.push(partition);
         }
-        after = Some((canvas, step));
+        after = (canvas, step);
     }
     due.sort_by(|a, b| (a.canvas_id, a.step_id.as_str()).cmp(&(b.canvas_id, b.step_id.as_str())));
     Ok(due)
@@ -229,10 +218,13 @@ pub(super) async fn record_attempt(
     }
     // The log keeps the caller's order; the k-th of n mentions of an id logs the attempt
     // number it had after k bumps.
-    let mut item_ids = Vec::new();
-    let mut journeys = Vec::new();
-    let mut seqs = Vec::new();
-    let mut numbers = Vec::new();
+    let logged = LoggedAttempt {
+        request_id: attempt.request_id.as_deref(),
+        outcome: &attempt.outcome,
+        reason,
+        at: attempt.now,
+    };
+    let mut log = AttemptLog::default();
     for id in &attempt.item_ids {
         let (Some(&(journey, seq, total)), Some(remaining)) =
             (bumped.get(&id.0), times.get_mut(&id.0))
@@ -240,33 +232,9 @@ pub(super) async fn record_attempt(
             continue;
         };
         *remaining -= 1;
-        item_ids.push(id.0);
-        journeys.push(journey);
-        seqs.push(seq);
-        numbers.push(total - *remaining);
+        log.push(id.0, (journey, seq), total - *remaining, &logged);
     }
-    if item_ids.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO sync_attempts (item_id, journey_id, visit_seq, attempt, request_id,
-             outcome, reason, at)
-         SELECT t.item_id, t.journey_id, t.visit_seq, t.attempt, $5, $6, $7, $8
-         FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY
-             AS t(item_id, journey_id, visit_seq, attempt, n)
-         ORDER BY t.n",
-    )
-    .bind(item_ids)
-    .bind(journeys)
-    .bind(seqs)
-    .bind(numbers)
-    .bind(&attempt.request_id)
-    .bind(&attempt.outcome)
-    .bind(reason)
-    .bind(attempt.now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    log.write(conn).await
 }
 
 pub(super) async fn request_ids(

@@ -15,7 +15,7 @@ use crate::canvas_model::{
 };
 use crate::error::StoreError;
 use crate::model::WorkspaceId;
-use crate::sync::FinalAttempt;
+use crate::sync::LoggedAttempt;
 
 pub(super) fn list(
     conn: &Connection,
@@ -88,7 +88,7 @@ pub(super) fn complete(
 pub(in crate::sqlite) fn complete_logging_attempts(
     tx: &Transaction<'_>,
     outcomes: &[(SyncItemId, SyncOutcome)],
-    final_attempts: &HashMap<SyncItemId, FinalAttempt<'_>>,
+    final_attempts: &HashMap<SyncItemId, LoggedAttempt<'_>>,
     now: i64,
 ) -> Result<CompletionReport, StoreError> {
     let mut report = CompletionReport::default();

@@ -18,9 +18,6 @@ use crate::sync::{
 /// The partitions in index order, each probed for its first due items (see
 /// [`DUE_ITEMS_COUNTED`]): index walks only, whatever the backlog.
 pub(super) fn due_partitions(conn: &Connection, now: i64) -> Result<Vec<DuePartition>, StoreError> {
-    let mut first = conn.prepare_cached(
-        "SELECT canvas_id, step_id FROM sync_items ORDER BY canvas_id, step_id LIMIT 1",
-    )?;
     let mut next = conn.prepare_cached(
         "SELECT canvas_id, step_id FROM sync_items WHERE (canvas_id, step_id) > (?1, ?2)
          ORDER BY canvas_id, step_id LIMIT 1",
@@ -38,7 +35,10 @@ pub(super) fn due_partitions(conn: &Connection, now: i64) -> Result<Vec<DueParti
     )?;
     let partition = |row: &Row<'_>| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?));
     let mut due = Vec::new();
-    let mut current = first.query_row([], partition).optional()?;
+    // Before every partition: no canvas has the smallest id.
+    let mut current = next
+        .query_row(params![i64::MIN, ""], partition)
+        .optional()?;
     while let Some((canvas, step)) = current {
         let counted = probe.query_row(params![canvas, step, now, DUE_ITEMS_COUNTED], |row| {
             Ok((
