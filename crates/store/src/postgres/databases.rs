@@ -44,21 +44,25 @@ pub fn database_url(server_url: &str, name: &str) -> Result<String, StoreError> 
 /// user, who must be allowed to) and returns its URL.
 pub async fn create_database(server_url: &str, name: &str) -> Result<String, StoreError> {
     let name = checked(name)?;
-    let mut server = PgConnection::connect(server_url).await?;
-    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-        .execute(&mut server)
-        .await?;
-    let _ = server.close().await;
+    on_server(server_url, &format!("CREATE DATABASE \"{name}\"")).await?;
     database_url(server_url, name)
 }
 
 /// Drops database `name` if it exists, ending its sessions first.
 pub async fn drop_database(server_url: &str, name: &str) -> Result<(), StoreError> {
     let name = checked(name)?;
+    on_server(
+        server_url,
+        &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+    )
+    .await
+}
+
+/// Runs one statement on a connection of its own (database statements cannot run in a
+/// transaction, nor on a pooled connection another caller may have in one).
+async fn on_server(server_url: &str, statement: &str) -> Result<(), StoreError> {
     let mut server = PgConnection::connect(server_url).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-        .execute(&mut server)
-        .await?;
+    sqlx::query(statement).execute(&mut server).await?;
     let _ = server.close().await;
     Ok(())
 }
