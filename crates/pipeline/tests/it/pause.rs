@@ -43,15 +43,22 @@ async fn a_revoked_token_pauses_the_connection_and_reconnecting_replays_the_user
     assert_eq!((counts.synced, counts.pending), (20, 0));
 }
 
-#[tokio::test]
-async fn users_paused_for_thirteen_hours_error_with_invalid_token() {
-    let app = Harness::start().await;
-    let (audience, list) = app.audience("expired-pause").await;
+/// A Canvas adding to audience `name` whose token is revoked, with three users entered and
+/// one pass run after the flush: the connection is paused and the users pending.
+async fn paused_with_three_users(app: &Harness, name: &str) -> pinsync_store::CanvasId {
+    let (audience, list) = app.audience(name).await;
     let canvas = app.canvas_known(&audience, &list, "add").await;
     app.sandbox().revoke_token(&app.refresh_token).unwrap();
     app.enter(canvas, 0..3).await;
     app.advance(Duration::from_secs(5));
     app.run_once().await;
+    canvas
+}
+
+#[tokio::test]
+async fn users_paused_for_thirteen_hours_error_with_invalid_token() {
+    let app = Harness::start().await;
+    let canvas = paused_with_three_users(&app, "expired-pause").await;
 
     app.advance(Duration::from_secs(12 * 3_600));
     app.run_once().await;
@@ -68,13 +75,8 @@ async fn users_paused_for_thirteen_hours_error_with_invalid_token() {
 #[tokio::test]
 async fn a_paused_partition_is_checked_against_the_horizon_once_a_minute() {
     let app = Harness::start().await;
-    let (audience, list) = app.audience("horizon-minute").await;
-    let canvas = app.canvas_known(&audience, &list, "add").await;
-    app.sandbox().revoke_token(&app.refresh_token).unwrap();
-    app.enter(canvas, 0..3).await;
-    app.advance(Duration::from_secs(5));
-    // The first attempt pauses the connection; the 13 h count from it.
-    app.run_once().await;
+    // The first attempt paused the connection; the 13 h count from it.
+    let canvas = paused_with_three_users(&app, "horizon-minute").await;
 
     app.advance(Duration::from_secs(13 * 3_600 - 30));
     assert_eq!(app.run_once().await.expired, 0, "30 s before the horizon");
