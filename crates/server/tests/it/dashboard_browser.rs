@@ -132,14 +132,13 @@ impl Browser {
 
     /// Clicks the element matching `css`. A page can replace the element between finding
     /// and clicking it (a part of it re-rendered, a redirect landing): WebDriver then answers
-    /// "stale element reference", and the element is found again, up to five times.
+    /// "stale element reference", and the element is found again (`find` waits for it), up
+    /// to five times.
     pub async fn click(&self, css: &str) {
         for attempt in 1..=5 {
             match self.find(css).await.click().await {
                 Ok(_) => return,
-                Err(error) if error.is_stale_element_reference() && attempt < 5 => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                Err(error) if error.is_stale_element_reference() && attempt < 5 => {}
                 Err(error) => panic!("cannot click `{css}`: {error}"),
             }
         }
